@@ -1,0 +1,1 @@
+from . import agent_billing_price_change_wizard

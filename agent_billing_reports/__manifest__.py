@@ -1,0 +1,12 @@
+{
+    "name": "Agent Billing Reports",
+    "summary": "Finance dashboard, revenue trends, aging and forecasts for Agent Billing",
+    "version": "18.0.0.1.0",
+    "category": "Accounting/Accounting",
+    "license": "LGPL-3",
+    "author": "Agent Billing",
+    "website": "https://github.com/agent-billing/agent-billing",
+    "depends": ["agent_billing"],
+    "data": [],
+    "installable": True,
+}
