@@ -305,6 +305,9 @@ class AgentBillingContract(models.Model):
             contract_end=self.date_end or None,
             rounding=to_decimal(currency.rounding),
             price_digits=self.env["decimal.precision"].precision_get("Product Price"),
+            quantity_digits=self.env["decimal.precision"].precision_get(
+                "Product Unit of Measure"
+            ),
         )
         return rate_client(terms, dep_inputs, usage_inputs, period_start, period_end)
 

@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.tools.misc import formatLang
 
 
 class AgentBillingTierBand(models.Model):
@@ -31,7 +32,7 @@ class AgentBillingTierBand(models.Model):
     def _tracked_label(self):
         if self.up_to:
             return _("%(metric)s band up to %(up_to)s", metric=self.usage_rate_id.metric_id.name,
-                     up_to=self.up_to)
+                     up_to=formatLang(self.env, self.up_to, digits=0))
         return _("%(metric)s band and above", metric=self.usage_rate_id.metric_id.name)
 
     @api.constrains("up_to", "unit_price", "flat_fee")

@@ -1,4 +1,5 @@
 from odoo import _, api, models
+from odoo.tools.misc import formatLang
 
 
 class AgentBillingTrackedLine(models.AbstractModel):
@@ -29,6 +30,11 @@ class AgentBillingTrackedLine(models.AbstractModel):
             return value.display_name if value else ""
         if field.type == "selection":
             return dict(field._description_selection(self.env)).get(value, value)
+        if field.type == "monetary":
+            return formatLang(self.env, value, currency_obj=self[field.get_currency_field(self)])
+        if field.type == "float":
+            digits = field.get_digits(self.env)
+            return formatLang(self.env, value, digits=digits[1] if digits else 2)
         return str(value)
 
     @api.model_create_multi

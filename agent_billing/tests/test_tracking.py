@@ -31,8 +31,8 @@ class TestTracking(AgentBillingCommon):
         self.tier.usage_rate_ids.band_ids[0].unit_price = 0.09
         bodies = " ".join(self._messages(self.tier).mapped("body"))
         self.assertIn("agent rate [T-SUP] Support Agent changed", bodies)
-        self.assertIn("90.0 → 95.0", bodies)
-        self.assertIn("band up to 1000.0 changed", bodies)
+        self.assertRegex(bodies, r"90\.00 → \$(&nbsp;|\s)95\.00")
+        self.assertIn("band up to 1,000 changed", bodies)
 
     def test_override_and_catalog_rates_are_tracked(self):
         override = self.env["agent.billing.price.override"].create({

@@ -39,7 +39,7 @@ class AgentBillingPriceChangeWizard(models.TransientModel):
         [("percent", "Percentage"), ("fixed", "Fixed amount")], required=True, default="percent"
     )
     value = fields.Float(
-        required=True, digits="Agent Billing Unit Price",
+        required=True, digits=(16, 4),
         help="+5 raises prices by 5 % (or by 5.00 in fixed mode); -5 lowers them.",
     )
     effective_date = fields.Date(required=True, default=fields.Date.context_today)
