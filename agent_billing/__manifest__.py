@@ -15,6 +15,7 @@
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
         "wizards/agent_billing_price_change_wizard_views.xml",
+        "wizards/agent_billing_manual_invoice_views.xml",
         "views/agent_billing_metric_views.xml",
         "views/product_template_views.xml",
         "views/agent_billing_deployment_views.xml",
@@ -25,6 +26,8 @@
         "views/agent_billing_price_change_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
+        "views/agent_billing_run_views.xml",
+        "views/res_config_settings_views.xml",
         "views/agent_billing_menus.xml",
     ],
     "demo": [

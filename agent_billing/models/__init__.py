@@ -12,4 +12,9 @@ from . import agent_billing_price_override
 from . import agent_billing_price_change
 from . import agent_billing_price_change_line
 from . import res_partner
+from . import res_company
+from . import res_config_settings
 from . import account_move
+from . import agent_billing_run
+from . import agent_billing_run_line
+from . import agent_billing_run_detail

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 
 class AccountMove(models.Model):
@@ -11,3 +13,61 @@ class AccountMove(models.Model):
     )
     agent_period_start = fields.Date("Billing Period Start", copy=False, readonly=True)
     agent_period_end = fields.Date("Billing Period End", copy=False, readonly=True)
+    agent_run_id = fields.Many2one(
+        "agent.billing.run", "Billing Run", copy=False, readonly=True, index="btree_not_null",
+        check_company=True,
+    )
+
+    def init(self):
+        super().init()
+        # never two live invoices for the same contract and period, whoever creates them
+        self.env.cr.execute(SQL(
+            """CREATE UNIQUE INDEX IF NOT EXISTS account_move_agent_contract_period_uniq
+               ON account_move (agent_contract_id, agent_period_start, agent_period_end)
+               WHERE agent_contract_id IS NOT NULL AND move_type = 'out_invoice'
+                 AND state != 'cancel'"""
+        ))
+
+    def button_cancel(self):
+        """A cancelled invoice no longer bills its usage: release it for a later run."""
+        usages = self.filtered(lambda m: m.state == "draft").invoice_line_ids.agent_usage_ids
+        result = super().button_cancel()
+        usages.write({"invoice_line_id": False})
+        return result
+
+    def button_draft(self):
+        for move in self:
+            if move.state == "cancel" and move.agent_contract_id:
+                raise UserError(_(
+                    "%(move)s was a billing-run invoice: its usage may have been billed again "
+                    "since it was cancelled. Create a new billing run instead of reopening it.",
+                    move=move.display_name))
+        return super().button_draft()
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    # --- Agent billing: where the line comes from ---
+    agent_kind = fields.Selection(
+        [("agents", "Agents"), ("usage", "Usage"), ("minimum", "Minimum commitment")],
+        "Agent Billing Line", copy=False,
+    )
+    agent_deployment_id = fields.Many2one("agent.billing.deployment", "Deployment", copy=False,
+                                          index="btree_not_null")
+    agent_usage_ids = fields.One2many("agent.billing.usage", "invoice_line_id", "Usage Records")
+    agent_metric_id = fields.Many2one("agent.billing.metric", "Metric", copy=False)
+    agent_count = fields.Integer("Agents", copy=False)
+    agent_days = fields.Integer("Days", copy=False)
+    agent_days_in_period = fields.Integer("Days in Period", copy=False)
+    agent_included_units = fields.Float("Included Units", digits="Agent Billing Quantity",
+                                        copy=False)
+    agent_band_summary = fields.Char("Tier Bands", copy=False)
+    agent_price_source = fields.Selection(
+        [("override", "Client override"), ("tier", "Contract tier"), ("catalog", "Catalog"),
+         ("contract", "Contract")], "Price From", copy=False,
+    )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_release_usage(self):
+        self.agent_usage_ids.write({"invoice_line_id": False})

@@ -11,6 +11,7 @@ from ..rating import (
     UsageInput,
     UsagePrice,
     digits_to_rounding,
+    period_bounds,
     rate_client,
     to_decimal,
 )
@@ -190,12 +191,49 @@ class AgentBillingContract(models.Model):
                "|", ("contract_id", "=", self.id), ("contract_id", "=", False)]
         )
 
-    def _rating_usages(self, period_start, period_end):
+    def _rating_usages(self, period_start, period_end, unbilled_only=False):
+        """Usage of the period; with ``unbilled_only``, also earlier usage of this contract that
+        no invoice billed yet (e.g. reported late, or released from a cancelled draft)."""
         self.ensure_one()
-        return self.env["agent.billing.usage"].search(
-            [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id),
-             ("date", ">=", period_start), ("date", "<=", period_end)]
-        )
+        domain = [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id),
+                  ("date", "<=", period_end)]
+        if unbilled_only:
+            domain += [("date", ">=", min(self.date_start, period_start)),
+                       ("invoice_line_id", "=", False)]
+        else:
+            domain += [("date", ">=", period_start)]
+        return self.env["agent.billing.usage"].search(domain)
+
+    def _billing_plan(self, run_start, run_end):
+        """What this contract bills in a run covering [run_start, run_end], or None.
+
+        In arrears, a contract bills the cycle period (month, quarter, ...) that ends with the run.
+        In advance, it bills agents for the cycle period that starts the day after the run, and
+        the usage of the period that ends with the run (usage is always billed in arrears).
+        Returns (period_start, period_end, usage_start, usage_end), clipped to the contract.
+        """
+        self.ensure_one()
+        cycle_start, cycle_end = period_bounds(run_end, self.billing_cycle)
+        if cycle_end != run_end:
+            return None
+        contract_end = self.date_end or None
+        if self.billing_timing == "advance":
+            next_start = fields.Date.add(run_end, days=1)
+            period_start, period_end = period_bounds(next_start, self.billing_cycle)
+        else:
+            period_start, period_end = cycle_start, cycle_end
+        usage_start, usage_end = cycle_start, cycle_end
+        # clip to the contract; nothing to bill when it does not overlap
+        period_start = max(period_start, self.date_start)
+        usage_start = max(usage_start, self.date_start)
+        if contract_end:
+            period_end = min(period_end, contract_end)
+            usage_end = min(usage_end, contract_end)
+        if period_end < period_start and usage_end < usage_start:
+            return None
+        if period_end < period_start:  # in advance, contract over: only the last usage remains
+            period_start, period_end = usage_start, usage_end
+        return period_start, period_end, usage_start, usage_end
 
     def _rating_overrides(self, period_start, period_end):
         self.ensure_one()

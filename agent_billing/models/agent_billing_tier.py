@@ -33,6 +33,11 @@ class AgentBillingTier(models.Model):
         "Discount (%)", digits="Discount", tracking=True,
         help="Discount on every agent and usage line of clients on this tier.",
     )
+    commitment_product_id = fields.Many2one(
+        "product.product", "Commitment Product", check_company=True,
+        domain=[("type", "=", "service")],
+        help="Service product of the minimum commitment true-up line (taxes, income account).",
+    )
     contract_ids = fields.One2many("agent.billing.contract", "tier_id", "Contracts")
     contract_count = fields.Integer(compute="_compute_contract_count")
     note = fields.Html()

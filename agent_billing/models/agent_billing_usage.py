@@ -4,7 +4,7 @@ from collections import Counter
 from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare
 
 MAX_BATCH = 1000
@@ -43,6 +43,14 @@ class AgentBillingUsage(models.Model):
         help="Day of the event (UTC), which decides the billing period.",
     )
     source = fields.Char(help="System that reported the event, e.g. the agent platform's name.")
+    invoice_line_id = fields.Many2one(
+        "account.move.line", "Billed By", copy=False, readonly=True, ondelete="set null",
+        index="btree_not_null",
+        help="The invoice line that bills this usage. Empty: not billed yet (a cancelled draft "
+        "releases its usage).",
+    )
+    invoice_id = fields.Many2one(related="invoice_line_id.move_id", string="Invoice")
+    billed = fields.Boolean(compute="_compute_billed", search="_search_billed")
     idempotency_key = fields.Char(
         "Idempotency Key", required=True, copy=False, default=lambda self: str(uuid.uuid4()),
         help="Unique per company: a second event with the same key is a duplicate and is ignored.",
@@ -69,6 +77,17 @@ class AgentBillingUsage(models.Model):
     def _compute_metric_id(self):
         for usage in self:
             usage.metric_id = usage.metric_id or usage.product_id.agent_usage_metric_id
+
+    @api.depends("invoice_line_id")
+    def _compute_billed(self):
+        for usage in self:
+            usage.billed = bool(usage.invoice_line_id)
+
+    def _search_billed(self, operator, value):
+        if operator not in ("=", "!="):
+            raise UserError(_("Unsupported search on Billed."))
+        billed = (operator == "=") == bool(value)
+        return [("invoice_line_id", "!=" if billed else "=", False)]
 
     @api.depends("timestamp")
     def _compute_date(self):
@@ -148,6 +167,26 @@ class AgentBillingUsage(models.Model):
                       key=existing[0]["idempotency_key"], id=existing[0]["id"])
                 )
         return super().create(vals_list)
+
+    _BILLING_FIELDS = ("partner_id", "deployment_id", "product_id", "metric_id", "quantity",
+                       "timestamp", "company_id")
+
+    def write(self, vals):
+        if any(f in vals for f in self._BILLING_FIELDS) and self.filtered("invoice_line_id"):
+            billed = self.filtered("invoice_line_id")[:1]
+            raise UserError(_(
+                "Usage %(key)s is billed by %(move)s and cannot be changed. Cancel that draft, or "
+                "issue a credit note, first.", key=billed.idempotency_key,
+                move=billed.invoice_id.display_name))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_billed(self):
+        billed = self.filtered("invoice_line_id")[:1]
+        if billed:
+            raise UserError(_(
+                "Usage %(key)s is billed by %(move)s and cannot be deleted.",
+                key=billed.idempotency_key, move=billed.invoice_id.display_name))
 
     # --- Batch ingestion -------------------------------------------------------------------------
     @api.model

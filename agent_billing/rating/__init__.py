@@ -1,5 +1,6 @@
 """Pure-Python pricing core of agent_billing (no Odoo imports)."""
 
+from .anomaly import Anomaly, AnomalyInput, AnomalyResult, score_anomalies
 from .charges import (
     CHARGE_MODELS,
     Band,
@@ -40,6 +41,9 @@ __all__ = [
     "CHARGE_MODELS",
     "CYCLE_MONTHS",
     "AgentRate",
+    "Anomaly",
+    "AnomalyInput",
+    "AnomalyResult",
     "Band",
     "BandApplied",
     "ClientTerms",
@@ -64,6 +68,7 @@ __all__ = [
     "rate_client",
     "resolve_price",
     "round_money",
+    "score_anomalies",
     "to_decimal",
     "usage_charge",
 ]

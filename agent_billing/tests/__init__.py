@@ -5,3 +5,4 @@ from . import test_price_change
 from . import test_partner
 from . import test_security
 from . import test_tracking
+from . import test_billing_run

@@ -10,6 +10,7 @@ OUR_MODELS = [
     "agent.billing.tier", "agent.billing.tier.agent.rate", "agent.billing.tier.usage.rate",
     "agent.billing.tier.band", "agent.billing.contract", "agent.billing.price.override",
     "agent.billing.price.change", "agent.billing.price.change.line",
+    "agent.billing.run", "agent.billing.run.line", "agent.billing.run.detail",
 ]
 
 

@@ -1,1 +1,2 @@
 from . import agent_billing_price_change_wizard
+from . import agent_billing_manual_invoice

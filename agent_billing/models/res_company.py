@@ -1,0 +1,41 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    # --- Agent billing runs ---
+    agent_billing_run_day = fields.Integer(
+        "Billing Run Day", default=1,
+        help="Day of the month (1-28) on which the scheduled action bills the previous month.",
+    )
+    agent_billing_auto_post = fields.Boolean(
+        "Post Scheduled Invoices",
+        help="The scheduled billing run posts the invoices it creates instead of leaving drafts "
+        "for review. Clients with anomalies are always left as drafts.",
+    )
+    agent_billing_change_threshold = fields.Float(
+        "Anomaly Change Threshold (%)", default=50.0,
+        help="A client whose total changes by more than this percentage against the last billed "
+        "period is flagged in the pre-flight review.",
+    )
+    agent_billing_batch_size = fields.Integer(
+        "Billing Batch Size", default=50,
+        help="Clients rated or invoiced per committed batch in scheduled runs.",
+    )
+    agent_billing_journal_id = fields.Many2one(
+        "account.journal", "Agent Billing Journal", domain="[('type', '=', 'sale')]",
+        check_company=True, help="Sales journal of billing-run invoices. Empty: the default.",
+    )
+
+    @api.constrains("agent_billing_run_day", "agent_billing_change_threshold",
+                    "agent_billing_batch_size")
+    def _check_agent_billing_settings(self):
+        for company in self:
+            if not 1 <= company.agent_billing_run_day <= 28:
+                raise ValidationError(_("The billing run day must be between 1 and 28."))
+            if company.agent_billing_change_threshold <= 0:
+                raise ValidationError(_("The anomaly change threshold must be positive."))
+            if company.agent_billing_batch_size < 1:
+                raise ValidationError(_("The billing batch size must be at least 1."))
