@@ -8,7 +8,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL, format_date, mute_logger
 
 from ..rating import AnomalyInput, PricingError, score_anomalies, to_decimal
 
@@ -71,7 +71,7 @@ class AgentBillingRun(models.Model):
     included_count = fields.Integer("Included", compute="_compute_counts")
     anomaly_count = fields.Integer("With Anomalies", compute="_compute_counts")
     error_count = fields.Integer("Errors", compute="_compute_counts")
-    invoice_count = fields.Integer("Invoices", compute="_compute_counts")
+    invoice_count = fields.Integer("Invoice Count", compute="_compute_counts")
     total_amount = fields.Monetary("Total (company currency lines)", compute="_compute_counts")
 
     @api.model
@@ -154,16 +154,17 @@ class AgentBillingRun(models.Model):
     # --- Locking -----------------------------------------------------------------------------
     def _lock(self):
         """Row-lock the runs, or tell the user in words that someone else is processing them."""
+        names = ", ".join(self.mapped("name"))
         try:
-            self.env.cr.execute(SQL(
-                "SELECT id FROM agent_billing_run WHERE id IN %s FOR UPDATE NOWAIT",
-                tuple(self.ids),
-            ))
+            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                self.env.cr.execute(SQL(
+                    "SELECT id FROM agent_billing_run WHERE id IN %s FOR UPDATE NOWAIT",
+                    tuple(self.ids),
+                ))
         except pg_errors.LockNotAvailable:
             raise UserError(
                 _("%(run)s is being processed right now (by another user or the scheduled "
-                  "action). Wait until it finishes, then reload the page.",
-                  run=", ".join(self.mapped("name")))
+                  "action). Wait until it finishes, then reload the page.", run=names)
             ) from None
         self.invalidate_recordset(["state"])
 

@@ -6,3 +6,4 @@ from . import test_partner
 from . import test_security
 from . import test_tracking
 from . import test_billing_run
+from . import test_concurrency
