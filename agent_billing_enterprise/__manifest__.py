@@ -1,6 +1,6 @@
 {
     "name": "Agent Billing Enterprise",
-    "summary": "Multi-entity billing, cost centers, budgets, approvals, disputes and contract lifecycle",
+    "summary": "Multi-entity billing, cost centers, budgets, approvals, disputes, contracts",
     "version": "18.0.0.1.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",

@@ -4,7 +4,8 @@
     python3 tools/screenshot.py --url http://127.0.0.1:8069 --db DB --out DIR \
         "contracts=/odoo/action-agent_billing.action_agent_billing_contract" ...
 
-Each NAME=PATH[@@CSS] is opened (then the element CSS, e.g. a tab, is clicked) after logging in (admin/admin unless --login/--password) and saved as
+Each NAME=PATH[@@CSS] is opened after logging in (admin/admin unless --login/--password), then
+the element CSS (e.g. a tab) is clicked, and the page is saved as
 DIR/NAME.png. Only loopback URLs are used. Needs Debian's chromium and websocket-client.
 """
 

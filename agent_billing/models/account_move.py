@@ -8,7 +8,7 @@ class AccountMove(models.Model):
 
     # --- Agent billing ---
     agent_contract_id = fields.Many2one(
-        "agent.billing.contract", "Agent Contract", copy=False, index="btree_not_null",
+        "agent.billing.contract", copy=False, index="btree_not_null",
         check_company=True, readonly=True,
     )
     agent_period_start = fields.Date("Billing Period Start", copy=False, readonly=True)
@@ -19,7 +19,6 @@ class AccountMove(models.Model):
     )
 
     def init(self):
-        super().init()
         # never two live invoices for the same contract and period, whoever creates them
         self.env.cr.execute(SQL(
             """CREATE UNIQUE INDEX IF NOT EXISTS account_move_agent_contract_period_uniq
@@ -27,6 +26,7 @@ class AccountMove(models.Model):
                WHERE agent_contract_id IS NOT NULL AND move_type = 'out_invoice'
                  AND state != 'cancel'"""
         ))
+        return super().init()
 
     def button_cancel(self):
         """A cancelled invoice no longer bills its usage: release it for a later run."""

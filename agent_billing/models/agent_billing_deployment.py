@@ -24,11 +24,12 @@ class AgentBillingDeployment(models.Model):
         domain=[("is_agent_type", "=", True)],
     )
     contract_id = fields.Many2one(
-        "agent.billing.contract", "Contract", tracking=True, check_company=True,
+        "agent.billing.contract", tracking=True, check_company=True,
         domain="[('partner_id', '=', partner_id)]",
     )
     agent_count = fields.Integer("Agents", required=True, default=1, tracking=True)
-    date_start = fields.Date("Start", required=True, default=fields.Date.context_today, tracking=True)
+    date_start = fields.Date("Start", required=True, default=fields.Date.context_today,
+                             tracking=True)
     date_end = fields.Date("End", tracking=True, help="Last day billed. Empty: open-ended.")
     state = fields.Selection(
         [("draft", "Draft"), ("active", "Active"), ("ended", "Ended"), ("cancelled", "Cancelled")],
@@ -76,9 +77,8 @@ class AgentBillingDeployment(models.Model):
             if vals.get("partner_id"):
                 vals["partner_id"] = partners.browse(vals["partner_id"]).commercial_partner_id.id
             if not vals.get("name") or vals["name"] == _("New"):
-                vals["name"] = self.env["ir.sequence"].next_by_code("agent.billing.deployment") or _(
-                    "New"
-                )
+                sequence = self.env["ir.sequence"].next_by_code("agent.billing.deployment")
+                vals["name"] = sequence or _("New")
         return super().create(vals_list)
 
     def write(self, vals):

@@ -66,4 +66,5 @@ class AgentBillingPriceChange(models.Model):
         for change in due:
             change.with_company(change.company_id).action_apply()
             if auto_commit:
-                self.env.cr.commit()  # one change at a time: a later failure keeps earlier ones
+                # one change at a time: a later failure keeps the earlier ones
+                self.env.cr.commit()  # pylint: disable=invalid-commit

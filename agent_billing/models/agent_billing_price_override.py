@@ -23,7 +23,7 @@ class AgentBillingPriceOverride(models.Model):
         "product.product", "Agent Type", tracking=True, check_company=True,
         domain=[("is_agent_type", "=", True)],
     )
-    metric_id = fields.Many2one("agent.billing.metric", "Metric", tracking=True,
+    metric_id = fields.Many2one("agent.billing.metric", tracking=True,
                                 check_company=True)
     monthly_rate = fields.Monetary("Monthly Rate per Agent", tracking=True)
     unit_price = fields.Float("Price per Unit", digits="Agent Billing Unit Price", tracking=True)
@@ -35,10 +35,8 @@ class AgentBillingPriceOverride(models.Model):
     @api.depends("partner_id", "product_id", "metric_id")
     def _compute_display_name(self):
         for ov in self:
-            ov.display_name = "%s / %s" % (
-                ov.partner_id.display_name or "",
-                (ov.product_id or ov.metric_id).display_name or "",
-            )
+            item = (ov.product_id or ov.metric_id).display_name or ""
+            ov.display_name = f"{ov.partner_id.display_name or ''} / {item}"
 
     @api.model_create_multi
     def create(self, vals_list):

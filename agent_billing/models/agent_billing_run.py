@@ -71,7 +71,7 @@ class AgentBillingRun(models.Model):
     included_count = fields.Integer("Included", compute="_compute_counts")
     anomaly_count = fields.Integer("With Anomalies", compute="_compute_counts")
     error_count = fields.Integer("Errors", compute="_compute_counts")
-    invoice_count = fields.Integer("Invoice Count", compute="_compute_counts")
+    invoice_count = fields.Integer(compute="_compute_counts")
     total_amount = fields.Monetary("Total (company currency lines)", compute="_compute_counts")
 
     @api.model
@@ -105,9 +105,10 @@ class AgentBillingRun(models.Model):
             run.anomaly_count = len(lines.filtered(lambda line: line.anomaly_score > 0))
             run.error_count = len(lines.filtered(lambda line: line.state == "error"))
             run.invoice_count = len(run.move_ids)
+            currency = run.currency_id
             run.total_amount = sum(
-                lines.filtered(lambda line: line.included and line.currency_id == run.currency_id)
-                .mapped("total")
+                lines.filtered(lambda line, cur=currency: line.included
+                               and line.currency_id == cur).mapped("total")
             )
 
     @api.constrains("period_start", "period_end")
@@ -216,7 +217,7 @@ class AgentBillingRun(models.Model):
                 self._rate_contract(contract, plan, previous.get(contract.id))
             self._notify(done=len(done_contracts) + start + len(batch), total=total)
             if commit:
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         self.state = "computed"
         return len(todo)
 
@@ -356,7 +357,7 @@ class AgentBillingRun(models.Model):
             batch._create_invoices()
             self._notify(done=start + len(batch), total=total)
             if commit:
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         self.state = "invoiced"
         return total
 
@@ -505,7 +506,7 @@ class AgentBillingRun(models.Model):
                     "period_end": period_end, "origin": "cron", "invoice_date": today,
                 })
                 if commit:
-                    self.env.cr.commit()
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
             elif run.origin != "cron" or run.state in ("posted",):
                 continue  # a person runs this period by hand, or it is done
             run._cron_process(commit)
@@ -528,4 +529,4 @@ class AgentBillingRun(models.Model):
                 "%(n)s client(s) could not be billed; see the rows marked Error.",
                 n=self.error_count))
         if commit:
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit

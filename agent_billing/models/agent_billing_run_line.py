@@ -40,7 +40,7 @@ class AgentBillingRunLine(models.Model):
     previous_total = fields.Monetary()
     has_previous = fields.Boolean()
     change_pct = fields.Float("Change (%)", digits=(16, 1))
-    anomaly_score = fields.Integer("Anomaly Score", index=True)
+    anomaly_score = fields.Integer(index=True)
     anomaly_codes = fields.Char()
     anomaly_reasons = fields.Text("Anomalies")
     active_deployments = fields.Integer()

@@ -34,7 +34,7 @@ class AgentBillingTier(models.Model):
         help="Discount on every agent and usage line of clients on this tier.",
     )
     commitment_product_id = fields.Many2one(
-        "product.product", "Commitment Product", check_company=True,
+        "product.product", check_company=True,
         domain=[("type", "=", "service")],
         help="Service product of the minimum commitment true-up line (taxes, income account).",
     )

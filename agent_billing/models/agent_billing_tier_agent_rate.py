@@ -31,7 +31,7 @@ class AgentBillingTierAgentRate(models.Model):
     @api.depends("tier_id", "product_id")
     def _compute_display_name(self):
         for rate in self:
-            rate.display_name = "%s / %s" % (rate.tier_id.name, rate.product_id.display_name)
+            rate.display_name = f"{rate.tier_id.name} / {rate.product_id.display_name}"
 
     @api.constrains("monthly_rate")
     def _check_rate(self):

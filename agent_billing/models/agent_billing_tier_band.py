@@ -22,7 +22,8 @@ class AgentBillingTierBand(models.Model):
     )
     up_to_sort = fields.Boolean(compute="_compute_up_to_sort", store=True)
     unit_price = fields.Float("Price per Unit", digits="Agent Billing Unit Price")
-    flat_fee = fields.Float(digits="Agent Billing Unit Price", help="Added once when the band is used.")
+    flat_fee = fields.Float(digits="Agent Billing Unit Price",
+                            help="Added once when the band is used.")
 
     @api.depends("up_to")
     def _compute_up_to_sort(self):

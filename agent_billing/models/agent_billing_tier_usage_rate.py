@@ -46,7 +46,7 @@ class AgentBillingTierUsageRate(models.Model):
     @api.depends("tier_id", "metric_id")
     def _compute_display_name(self):
         for rate in self:
-            rate.display_name = "%s / %s" % (rate.tier_id.name, rate.metric_id.display_name)
+            rate.display_name = f"{rate.tier_id.name} / {rate.metric_id.display_name}"
 
     def _to_usage_price(self):
         """The rating core's view of this rate (raises PricingError when inconsistent)."""

@@ -1,3 +1,4 @@
+import logging
 import uuid
 from collections import Counter
 
@@ -6,6 +7,8 @@ from psycopg2 import errors as pg_errors
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare
+
+_logger = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
 
@@ -24,7 +27,7 @@ class AgentBillingUsage(models.Model):
         "res.partner", "Client", required=True, check_company=True, index=True
     )
     deployment_id = fields.Many2one(
-        "agent.billing.deployment", "Deployment", check_company=True, index="btree_not_null",
+        "agent.billing.deployment", check_company=True, index="btree_not_null",
         domain="[('partner_id', '=', partner_id)]",
     )
     product_id = fields.Many2one(
@@ -33,7 +36,7 @@ class AgentBillingUsage(models.Model):
         domain=[("is_agent_type", "=", True)],
     )
     metric_id = fields.Many2one(
-        "agent.billing.metric", "Metric", required=True, check_company=True,
+        "agent.billing.metric", required=True, check_company=True,
         compute="_compute_metric_id", store=True, readonly=False, precompute=True,
     )
     quantity = fields.Float(required=True, digits="Agent Billing Quantity", default=1.0)
@@ -52,7 +55,7 @@ class AgentBillingUsage(models.Model):
     invoice_id = fields.Many2one(related="invoice_line_id.move_id", string="Invoice")
     billed = fields.Boolean(compute="_compute_billed", search="_search_billed")
     idempotency_key = fields.Char(
-        "Idempotency Key", required=True, copy=False, default=lambda self: str(uuid.uuid4()),
+        required=True, copy=False, default=lambda self: str(uuid.uuid4()),
         help="Unique per company: a second event with the same key is a duplicate and is ignored.",
     )
 
@@ -97,9 +100,8 @@ class AgentBillingUsage(models.Model):
     @api.depends("idempotency_key", "metric_id", "quantity")
     def _compute_display_name(self):
         for usage in self:
-            usage.display_name = "%s: %s %s" % (
-                usage.idempotency_key or "", usage.quantity, usage.metric_id.unit_name or ""
-            )
+            unit = usage.metric_id.unit_name or ""
+            usage.display_name = f"{usage.idempotency_key or ''}: {usage.quantity} {unit}"
 
     @api.constrains("quantity")
     def _check_quantity(self):
@@ -264,8 +266,9 @@ class AgentBillingUsage(models.Model):
             for (index, _vals), record in zip(to_create, records, strict=True):
                 results[index] = {"index": index, "status": "accepted", "id": record.id}
             return
-        except (pg_errors.UniqueViolation, ValidationError):
-            pass  # another transaction inserted some of these keys meanwhile: go one by one
+        except (pg_errors.UniqueViolation, ValidationError) as exc:
+            # another transaction inserted some of these keys meanwhile: go one by one
+            _logger.info("Usage batch hit a concurrent insert (%s); retrying one by one", exc)
         for index, vals in to_create:
             try:
                 with self.env.cr.savepoint():

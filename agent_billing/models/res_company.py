@@ -25,7 +25,7 @@ class ResCompany(models.Model):
         help="Clients rated or invoiced per committed batch in scheduled runs.",
     )
     agent_billing_journal_id = fields.Many2one(
-        "account.journal", "Agent Billing Journal", domain="[('type', '=', 'sale')]",
+        "account.journal", domain="[('type', '=', 'sale')]",
         check_company=True, help="Sales journal of billing-run invoices. Empty: the default.",
     )
 

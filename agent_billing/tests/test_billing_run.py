@@ -210,7 +210,8 @@ class TestBillingRun(AgentBillingCommon):
         run = self._run()
         run.action_compute()
         action = run.action_export_xlsx()
-        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        attachment_id = int(action["url"].split("/")[3].split("?")[0])
+        attachment = self.env["ir.attachment"].browse(attachment_id)
         book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(attachment.datas)))
         sheet = book.active
         self.assertEqual(sheet["A1"].value, "Client")

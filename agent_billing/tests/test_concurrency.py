@@ -24,7 +24,7 @@ class TestBillingConcurrency(TransactionCase):
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
             yield env
             if commit:
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
             else:
                 cr.rollback()
         finally:

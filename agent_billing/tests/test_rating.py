@@ -33,7 +33,8 @@ class TestRating(AgentBillingCommon):
 
     def test_deployment_ending_outside_period_is_ignored(self):
         contract = self._contract(self.client_a, "per_agent")
-        dep = self._deploy(self.client_a, self.agent_support, 1, date(2025, 1, 1), date(2025, 2, 28))
+        dep = self._deploy(self.client_a, self.agent_support, 1, date(2025, 1, 1),
+                           date(2025, 2, 28))
         self.assertFalse(contract._rating_deployments(*MARCH) & dep)
         self.assertEqual(contract._rate_period(*MARCH).total, Decimal(0))
 

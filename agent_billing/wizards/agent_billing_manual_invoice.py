@@ -18,7 +18,7 @@ class AgentBillingManualInvoice(models.TransientModel):
     partner_id = fields.Many2one("res.partner", "Client", required=True, check_company=True,
                                  domain=[("is_company", "=", True)])
     contract_id = fields.Many2one(
-        "agent.billing.contract", "Contract", check_company=True,
+        "agent.billing.contract", check_company=True,
         domain="[('partner_id', '=', partner_id), ('state', 'in', ('active', 'closed'))]",
         help="Rate this contract's deployments and unbilled usage for the period. Empty: only "
         "the free lines below.",
