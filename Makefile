@@ -4,7 +4,7 @@
 #   make test      every test layer, with a summary (tools/run_tests.py)
 #   make lint      the static layer only (ruff, pylint-odoo, XML, manifests)
 #   make run       create the demo database agent_billing_demo if absent, then serve it on :8069
-#   make bench     benchmarks (tools/bench.py)
+#   make bench     benchmarks (tools/bench.py; BENCH_ARGS="-- --skip-big" skips the 10k-client run)
 #   make clean-db  drop the databases and templates made by `make test`
 #
 # Variables: PYTHON (default python3), ODOO_ADDONS_PATH (Odoo's addons directories, comma-separated;
@@ -37,7 +37,7 @@ lint:
 	$(PYTHON) tools/run_tests.py --layers static
 
 bench:
-	$(PYTHON) tools/bench.py
+	$(PYTHON) tools/bench.py $(BENCH_ARGS)
 
 clean-db:
 	$(PYTHON) tools/run_tests.py --clean-db

@@ -4,6 +4,10 @@
     rating_core_clients_per_s   clients rated per second by the plain-Python core
                                 (agent_billing/rating, ``rate_client``), over generated clients
 
+then, where Odoo 18 and PostgreSQL are available, the billing-run figures of tools/bench_odoo.py
+(raw_create_invoices_per_s, billing_run_invoices_per_s, billing_run_ratio_vs_raw_create,
+queries_per_invoice, rss_growth_mb_10k_clients).
+
 Options: ``--clients N`` (default 3000), ``--seed S``, ``--json PATH`` to also write the
 results as a JSON object (e.g. under .bench/, which git ignores).
 """
@@ -13,6 +17,7 @@ import importlib.util
 import json
 import os
 import random
+import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -129,16 +134,45 @@ def bench_rating_core(n, seed):
     return n / best
 
 
+def bench_odoo(extra_args):
+    """The billing-run figures of tools/bench_odoo.py, when Odoo 18 and PostgreSQL are here."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import odoo.release as r; assert r.version_info[0] == 18"],
+        capture_output=True,
+    )
+    if probe.returncode:
+        print("# skipped the Odoo benchmarks: python3 cannot import Odoo 18", flush=True)
+        return {}
+    if subprocess.run(["psql", "-X", "-At", "-d", "postgres", "-c", "SELECT 1"],
+                      capture_output=True).returncode:
+        print("# skipped the Odoo benchmarks: PostgreSQL does not answer", flush=True)
+        return {}
+    results = {}
+    with subprocess.Popen([sys.executable, str(REPO / "tools" / "bench_odoo.py"), *extra_args],
+                          stdout=subprocess.PIPE, text=True) as proc:
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            if ": " in line and not line.startswith("#"):
+                key, value = line.strip().split(": ", 1)
+                results[key] = value
+    if proc.returncode:
+        raise SystemExit("the Odoo benchmarks failed")
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=20250301)
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("odoo_args", nargs="*",
+                        help="passed to tools/bench_odoo.py, e.g. -- --skip-big")
     args = parser.parse_args(argv)
 
     results = {"rating_core_clients_per_s": round(bench_rating_core(args.clients, args.seed))}
     for name, value in results.items():
         print(f"{name}: {value}", flush=True)
+    results.update(bench_odoo(args.odoo_args))
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w", encoding="utf-8") as f:

@@ -181,9 +181,20 @@ class AgentBillingContract(models.Model):
         self.write({"state": "draft"})
 
     # --- Rating -------------------------------------------------------------------------------
-    def _rating_deployments(self, period_start, period_end):
-        """Deployments billed on this contract: its own, plus the client's unassigned ones."""
+    def _rating_deployments(self, period_start, period_end, candidates=None):
+        """Deployments billed on this contract: its own, plus the client's unassigned ones.
+
+        ``candidates`` (prefetched for a batch of contracts) are filtered in memory instead of
+        searched; both ways select the same records.
+        """
         self.ensure_one()
+        if candidates is not None:
+            return candidates.filtered(
+                lambda d: d.partner_id == self.partner_id and d.company_id == self.company_id
+                and d.state in ("active", "ended") and d.date_start <= period_end
+                and (not d.date_end or d.date_end >= period_start)
+                and d.contract_id in (self, self.browse())
+            )
         Deployment = self.env["agent.billing.deployment"]
         return Deployment.search(
             Deployment._billable_domain(period_start, period_end)
@@ -191,10 +202,17 @@ class AgentBillingContract(models.Model):
                "|", ("contract_id", "=", self.id), ("contract_id", "=", False)]
         )
 
-    def _rating_usages(self, period_start, period_end, unbilled_only=False):
+    def _rating_usages(self, period_start, period_end, unbilled_only=False, candidates=None):
         """Usage of the period; with ``unbilled_only``, also earlier usage of this contract that
         no invoice billed yet (e.g. reported late, or released from a cancelled draft)."""
         self.ensure_one()
+        if candidates is not None:
+            lower = min(self.date_start, period_start) if unbilled_only else period_start
+            return candidates.filtered(
+                lambda u: u.partner_id == self.partner_id and u.company_id == self.company_id
+                and lower <= u.date <= period_end
+                and not (unbilled_only and u.invoice_line_id)
+            )
         domain = [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id),
                   ("date", "<=", period_end)]
         if unbilled_only:
@@ -235,15 +253,21 @@ class AgentBillingContract(models.Model):
             period_start, period_end = usage_start, usage_end
         return period_start, period_end, usage_start, usage_end
 
-    def _rating_overrides(self, period_start, period_end):
+    def _rating_overrides(self, period_start, period_end, candidates=None):
         self.ensure_one()
+        if candidates is not None:
+            return candidates.filtered(
+                lambda o: o.partner_id == self.partner_id and o.company_id == self.company_id
+                and o.date_from <= period_end and (not o.date_to or o.date_to >= period_start)
+            )
         return self.env["agent.billing.price.override"].search(
             [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id),
              ("date_from", "<=", period_end),
              "|", ("date_to", "=", False), ("date_to", ">=", period_start)]
         )
 
-    def _rate_period(self, period_start, period_end, deployments=None, usages=None):
+    def _rate_period(self, period_start, period_end, deployments=None, usages=None,
+                     overrides=None):
         """Rate this contract for a period with the plain-Python core.
 
         Override > tier > catalog. An override valid for only part of the period prices only the
@@ -257,7 +281,7 @@ class AgentBillingContract(models.Model):
             deployments = self._rating_deployments(period_start, period_end)
         if usages is None:
             usages = self._rating_usages(period_start, period_end)
-        overrides = self._rating_overrides(period_start, period_end)
+        overrides = self._rating_overrides(period_start, period_end, candidates=overrides)
         tier = self.tier_id
         agent_overrides = defaultdict(list)
         metric_overrides = defaultdict(list)

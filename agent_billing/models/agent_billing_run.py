@@ -159,7 +159,9 @@ class AgentBillingRun(models.Model):
         try:
             with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
                 self.env.cr.execute(SQL(
-                    "SELECT id FROM agent_billing_run WHERE id IN %s FOR UPDATE NOWAIT",
+                    # NO KEY UPDATE: exclusive between users, yet lets worker processes insert
+                    # rows that reference the run
+                    "SELECT id FROM agent_billing_run WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
                     tuple(self.ids),
                 ))
         except pg_errors.LockNotAvailable:
@@ -209,17 +211,108 @@ class AgentBillingRun(models.Model):
         batch_size = batch_size or self.company_id.agent_billing_batch_size or 50
         done_contracts = set(self.line_ids.contract_id.ids)
         todo = [(c, plan) for c, plan in self._contracts_to_bill() if c.id not in done_contracts]
+        if self._run_workers("compute", [c.id for c, _plan in todo], batch_size):
+            done_contracts = set(self.line_ids.contract_id.ids)  # the workers' rows
+            todo = [(c, plan) for c, plan in todo if c.id not in done_contracts]
         total = len(todo) + len(done_contracts)
         for start in range(0, len(todo), batch_size):
-            batch = todo[start:start + batch_size]
-            previous = self._previous_totals([c for c, _plan in batch])
-            for contract, plan in batch:
-                self._rate_contract(contract, plan, previous.get(contract.id))
-            self._notify(done=len(done_contracts) + start + len(batch), total=total)
+            self._rate_batch(todo[start:start + batch_size])
+            self._notify(done=len(done_contracts) + start + batch_size, total=total)
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+                self.env.invalidate_all()
         self.state = "computed"
         return len(todo)
+
+    def _rate_batch(self, batch):
+        """Pre-flight rows of a batch of (contract, plan): a few queries for the whole batch,
+        then the pure rating per contract; a contract that fails is reported on its row."""
+        if not batch:
+            return self.env["agent.billing.run.line"]
+        contracts = self.env["agent.billing.contract"].browse([c.id for c, _plan in batch])
+        partners = contracts.partner_id
+        first = min(min(plan[0], plan[2], c.date_start) for c, plan in batch)
+        last = max(max(plan[1], plan[3]) for _c, plan in batch)
+        existing = {
+            (m.agent_contract_id.id, m.agent_period_start, m.agent_period_end): m
+            for m in self.env["account.move"].search([
+                ("agent_contract_id", "in", contracts.ids), ("move_type", "=", "out_invoice"),
+                ("state", "!=", "cancel"),
+            ])
+        }
+        Deployment = self.env["agent.billing.deployment"]
+        deployments = Deployment.search(
+            Deployment._billable_domain(first, last)
+            + [("partner_id", "in", partners.ids), ("company_id", "=", self.company_id.id)]
+        )
+        usages = self.env["agent.billing.usage"].search([
+            ("partner_id", "in", partners.ids), ("company_id", "=", self.company_id.id),
+            ("date", "<=", last), ("invoice_line_id", "=", False),
+        ])
+        overrides = self.env["agent.billing.price.override"].search([
+            ("partner_id", "in", partners.ids), ("company_id", "=", self.company_id.id),
+            ("date_from", "<=", last), "|", ("date_to", "=", False), ("date_to", ">=", first),
+        ])
+        by_partner = {}
+        for name, records in (("deployments", deployments), ("usages", usages),
+                              ("overrides", overrides)):
+            for record in records:
+                by_partner.setdefault((name, record.partner_id.id), []).append(record.id)
+        previous = self._previous_totals(list(contracts))
+        vals_list = []
+        for contract, plan in batch:
+            partner_id = contract.partner_id.id
+            candidates = {
+                name: self.env[model].browse(by_partner.get((name, partner_id), []))
+                for name, model in (("deployments", "agent.billing.deployment"),
+                                    ("usages", "agent.billing.usage"),
+                                    ("overrides", "agent.billing.price.override"))
+            }
+            vals_list.append(self._rating_row(contract, plan, previous.get(contract.id),
+                                              existing, candidates))
+        return self.env["agent.billing.run.line"].create(vals_list)
+
+    def _rating_row(self, contract, plan, previous_total, existing, candidates):
+        """Values of the pre-flight row of one contract (no database write)."""
+        period_start, period_end, usage_start, usage_end = plan
+        base_vals = {
+            "run_id": self.id,
+            "contract_id": contract.id,
+            "partner_id": contract.partner_id.id,
+            "currency_id": contract.currency_id.id,
+            "period_start": period_start,
+            "period_end": period_end,
+            "usage_start": usage_start,
+            "usage_end": usage_end,
+        }
+        move = existing.get((contract.id, period_start, period_end))
+        if move:
+            return {**base_vals, "state": "skipped", "included": False,
+                    "message": _("Already invoiced by %(move)s.", move=move.display_name)}
+        try:
+            values = self._rating_values(contract, plan, previous_total, candidates)
+        except (PricingError, UserError, ValidationError) as exc:
+            _logger.info("Billing run %s: %s not rated: %s", self.id, contract.name, exc)
+            return {**base_vals, "state": "error", "included": False, "message": str(exc)}
+        return {**base_vals, **values}
+
+    def _rate_contract(self, contract, plan, previous_total):
+        """Pre-flight row of a single contract."""
+        return self._rate_batch([(contract, plan)])
+
+    def _bill_batches(self, commit, batch_size=None):
+        """Rate and create the drafts in one pass, batch by batch (scheduled runs): each worker
+        process rates a batch and invoices it before the next. Returns how many worker
+        processes completed their share (0: all was done in this process)."""
+        self.ensure_one()
+        batch_size = batch_size or self.company_id.agent_billing_batch_size or 50
+        done_contracts = set(self.line_ids.contract_id.ids)
+        todo = [c.id for c, _plan in self._contracts_to_bill() if c.id not in done_contracts]
+        succeeded = self._run_workers("bill", todo, batch_size)
+        # what no worker did (none started, or one failed), in-process
+        self._compute_batches(commit=commit, batch_size=batch_size)
+        self._invoice_batches(commit=commit, batch_size=batch_size)
+        return succeeded
 
     def _notify(self, done, total):
         self.env["ir.cron"]._notify_progress(done=done, remaining=max(total - done, 0))
@@ -241,46 +334,15 @@ class AgentBillingRun(models.Model):
         ))
         return {row["agent_contract_id"]: row["amount_untaxed"] for row in rows}
 
-    def _rate_contract(self, contract, plan, previous_total):
-        """Create the pre-flight row of one contract; a failure is recorded on the row."""
+    def _rating_values(self, contract, plan, previous_total, candidates=None):
         period_start, period_end, usage_start, usage_end = plan
-        Line = self.env["agent.billing.run.line"]
-        base_vals = {
-            "run_id": self.id,
-            "contract_id": contract.id,
-            "partner_id": contract.partner_id.id,
-            "currency_id": contract.currency_id.id,
-            "period_start": period_start,
-            "period_end": period_end,
-            "usage_start": usage_start,
-            "usage_end": usage_end,
-        }
-        existing = self.env["account.move"].search([
-            ("agent_contract_id", "=", contract.id), ("agent_period_start", "=", period_start),
-            ("agent_period_end", "=", period_end), ("move_type", "=", "out_invoice"),
-            ("state", "!=", "cancel"),
-        ], limit=1)
-        if existing:
-            return Line.create({
-                **base_vals, "state": "skipped", "included": False,
-                "message": _("Already invoiced by %(move)s.", move=existing.display_name),
-            })
-        try:
-            with self.env.cr.savepoint():
-                values = self._rating_values(contract, period_start, period_end, usage_start,
-                                             usage_end, previous_total)
-                return Line.create({**base_vals, **values})
-        except (PricingError, UserError, ValidationError) as exc:
-            _logger.info("Billing run %s: %s not rated: %s", self.id, contract.name, exc)
-            return Line.create({**base_vals, "state": "error", "included": False,
-                                "message": str(exc)})
-
-    def _rating_values(self, contract, period_start, period_end, usage_start, usage_end,
-                       previous_total):
-        deployments = contract._rating_deployments(period_start, period_end)
-        usages = contract._rating_usages(usage_start, usage_end, unbilled_only=True)
+        candidates = candidates or {}
+        deployments = contract._rating_deployments(
+            period_start, period_end, candidates=candidates.get("deployments"))
+        usages = contract._rating_usages(usage_start, usage_end, unbilled_only=True,
+                                         candidates=candidates.get("usages"))
         rating = contract._rate_period(period_start, period_end, deployments=deployments,
-                                       usages=usages)
+                                       usages=usages, overrides=candidates.get("overrides"))
         details = [
             fields.Command.create(vals)
             for vals in self.env["agent.billing.run.detail"]._from_rating(contract, rating)
@@ -351,9 +413,18 @@ class AgentBillingRun(models.Model):
         todo = self.line_ids.filtered(
             lambda line: line.included and line.state == "rated" and not line.move_id
         )
+        if self._run_workers("invoice", todo.ids, batch_size):
+            todo = self.line_ids.filtered(
+                lambda line: line.included and line.state == "rated" and not line.move_id
+            )
         total = len(todo)
         for start in range(0, total, batch_size):
             batch = todo[start:start + batch_size]
+            # a fresh cache per batch: the ORM's recomputations slow down with every record
+            # the transaction already holds in cache
+            self.env.flush_all()
+            self.env.invalidate_all()
+            batch = batch.with_prefetch(batch._ids)
             batch._create_invoices()
             self._notify(done=start + len(batch), total=total)
             if commit:
@@ -515,7 +586,7 @@ class AgentBillingRun(models.Model):
         self.ensure_one()
         self._lock()
         if self.state == "draft":
-            self._compute_batches(commit=commit)
+            self._bill_batches(commit=commit)
         if self.state in ("computed", "invoiced"):
             # resume also after a crash between batches: rows without invoice are done now
             self._invoice_batches(commit=commit)

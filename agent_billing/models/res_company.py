@@ -24,6 +24,11 @@ class ResCompany(models.Model):
         "Billing Batch Size", default=50,
         help="Clients rated or invoiced per committed batch in scheduled runs.",
     )
+    agent_billing_workers = fields.Integer(
+        "Billing Worker Processes", default=0,
+        help="Worker processes that share big billing runs (at least 150 clients each). "
+        "0: one per CPU core. 1: never split.",
+    )
     agent_billing_journal_id = fields.Many2one(
         "account.journal", domain="[('type', '=', 'sale')]",
         check_company=True, help="Sales journal of billing-run invoices. Empty: the default.",

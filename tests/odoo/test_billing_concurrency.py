@@ -141,3 +141,82 @@ def test_same_usage_batch_posted_twice_at_once(client):
         stored = env["agent.billing.usage"].search([("partner_id", "=", client["partner"])])
         assert len(stored) == len(events)
         assert sum(stored.mapped("quantity")) == sum(range(1, 201))
+
+
+@pytest.fixture
+def many_clients():
+    """Six committed clients on a monthly per-agent contract each."""
+    tag = uuid.uuid4().hex[:8]
+    with environment() as env:
+        company = env.ref("base.main_company")
+        product = env["product.product"].create({
+            "name": f"Worker agent {tag}", "type": "service", "is_agent_type": True,
+            "agent_monthly_rate": 100.0, "company_id": company.id,
+        })
+        partners = env["res.partner"].create([
+            {"name": f"Worker client {tag} {i}", "is_company": True} for i in range(6)
+        ])
+        contracts = env["agent.billing.contract"].create([{
+            "partner_id": p.id, "billing_model": "per_agent", "date_start": date(2032, 1, 1),
+            "state": "active", "company_id": company.id,
+        } for p in partners])
+        env["agent.billing.deployment"].create([{
+            "partner_id": p.id, "product_id": product.id, "agent_count": i + 1,
+            "date_start": date(2032, 1, 1), "state": "active", "company_id": company.id,
+        } for i, p in enumerate(partners)])
+        ids = {"product": product.id, "partners": partners.ids, "contracts": contracts.ids}
+    yield ids
+    with environment() as env:
+        moves = env["account.move"].search([("agent_contract_id", "in", ids["contracts"])])
+        moves.with_context(force_delete=True).unlink()
+        env["agent.billing.run"].search([("period_start", "=", PERIOD["period_start"])]).unlink()
+        env["agent.billing.deployment"].search([("partner_id", "in", ids["partners"])]).unlink()
+        env["agent.billing.contract"].browse(ids["contracts"]).unlink()
+        env["product.product"].browse(ids["product"]).product_tmpl_id.unlink()
+        env["res.partner"].browse(ids["partners"]).unlink()
+
+
+def _bill_with_workers(monkeypatch, boot=None):
+    from odoo.addons.agent_billing.models import agent_billing_run_workers as workers
+
+    monkeypatch.setattr(workers, "MIN_ITEMS_PER_WORKER", 1)
+    # pytest-odoo flags this thread as testing, which keeps runs in-process; not here
+    monkeypatch.setattr(threading.current_thread(), "testing", False)
+    if boot is not None:
+        monkeypatch.setattr(workers, "WORKER_BOOT", boot)
+    with environment() as env:
+        env.company.agent_billing_workers = 2
+        run = env["agent.billing.run"].create(PERIOD)
+        env.cr.commit()
+        succeeded = run._bill_batches(commit=True, batch_size=2)
+        env.company.agent_billing_workers = 0
+        return run.id, succeeded
+
+
+def test_worker_processes_bill_every_client_once(many_clients, monkeypatch):
+    run_id, succeeded = _bill_with_workers(monkeypatch)
+    assert succeeded == 2, "two worker processes did the work"
+    with environment(commit=False) as env:
+        run = env["agent.billing.run"].browse(run_id)
+        ours = run.line_ids.filtered(lambda r: r.contract_id.id in many_clients["contracts"])
+        assert len(ours) == 6
+        assert set(ours.mapped("state")) == {"invoiced"}
+        moves = env["account.move"].search([("agent_contract_id", "in",
+                                             many_clients["contracts"])])
+        assert len(moves) == 6
+        assert sorted(moves.mapped("amount_untaxed")) == [100.0, 200.0, 300.0, 400.0, 500.0,
+                                                          600.0]
+        assert run.state == "invoiced"
+
+
+def test_failed_workers_leave_nothing_undone(many_clients, monkeypatch):
+    """Workers that die at once: the parent does their share itself, nothing twice."""
+    with mute_logger("odoo.addons.agent_billing.models.agent_billing_run_workers"):
+        run_id, succeeded = _bill_with_workers(monkeypatch, boot="raise SystemExit(3)")
+    assert succeeded == 0
+    with environment(commit=False) as env:
+        moves = env["account.move"].search([("agent_contract_id", "in",
+                                             many_clients["contracts"])])
+        assert len(moves) == 6
+        run = env["agent.billing.run"].browse(run_id)
+        assert run.state == "invoiced"

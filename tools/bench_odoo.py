@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Billing-run benchmarks on real Odoo + PostgreSQL (called by tools/bench.py).
+
+    python3 tools/bench_odoo.py [--clients 2000] [--big-clients 10000] [--skip-big]
+
+Prepares (once, then reuses) a database per client count: Odoo's ``account`` without demo data,
+``agent_billing`` and ``data/generate.py --clients N --history-months 0``, keyed on a hash of the
+addon and the generator so a code change rebuilds it. Then, for the previous full month:
+
+- raw_create_invoices_per_s: ``account.move.create`` of the very invoice values the run prepares,
+  in batches of 100 (rolled back)
+- billing_run_invoices_per_s: a billing run from records to draft invoices, as the scheduled
+  action runs it (worker processes on every core, batches that commit), on a copy of the database
+- billing_run_ratio_vs_raw_create; queries_per_invoice (SQL queries of an in-process run divided by
+  its invoices)
+- rss_growth_mb_10k_clients: resident memory growth of a scheduled-style run (batches that commit)
+  over the big database, all in one process (no workers, so that every batch's memory is in the
+  process measured), on a throwaway copy of it
+
+Each figure is printed as ``name: value``.
+"""
+
+import argparse
+import hashlib
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+import odoo_env  # noqa: E402
+
+PY = sys.executable
+BASE_DB = "ab_bench_base"
+
+
+def psql(sql, db="postgres"):
+    out = subprocess.run(["psql", "-X", "-At", "-d", db, "-c", sql], capture_output=True,
+                         text=True, check=True)
+    return out.stdout.strip()
+
+
+def db_exists(name):
+    return psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
+
+
+def drop(name):
+    if "odoo.sql_db" in sys.modules:  # this process may still hold pooled connections to it
+        sys.modules["odoo.sql_db"].close_db(name)
+    subprocess.run(["dropdb", "--if-exists", name], check=True, capture_output=True)
+
+
+def code_hash():
+    digest = hashlib.sha1()
+    for path in sorted((REPO / "agent_billing").rglob("*")):
+        if path.is_file() and "/tests/" not in str(path) and path.suffix in (".py", ".xml",
+                                                                             ".csv"):
+            digest.update(path.read_bytes())
+    digest.update((REPO / "data" / "generate.py").read_bytes())
+    return digest.hexdigest()[:8]
+
+
+def odoo(db, *args):
+    cmd = [PY, "-m", "odoo", "-d", db, f"--addons-path={odoo_env.addons_path()}",
+           "--stop-after-init", "--no-http", "--log-level=warn", *args]
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def prepare(clients):
+    """The bench database for ``clients`` generated clients (built once)."""
+    name = f"ab_bench_{clients}_{code_hash()}"
+    if db_exists(name):
+        return name
+    if not db_exists(BASE_DB):
+        print(f"# building {BASE_DB} (account, no demo)", file=sys.stderr, flush=True)
+        odoo(BASE_DB + "_tmp", "-i", "account", "--without-demo=all")
+        psql(f'ALTER DATABASE "{BASE_DB}_tmp" RENAME TO "{BASE_DB}"')
+    for stale in psql(f"SELECT datname FROM pg_database WHERE datname LIKE "
+                      f"'ab\\_bench\\_{clients}\\_%'").split():
+        drop(stale)
+    build = name + "_tmp"
+    drop(build)
+    subprocess.run(["createdb", "-T", BASE_DB, build], check=True)
+    t0 = time.time()
+    print(f"# building {name}: agent_billing + {clients} generated clients",
+          file=sys.stderr, flush=True)
+    odoo(build, "-i", "agent_billing", "--without-demo=all")
+    subprocess.run([PY, str(REPO / "data" / "generate.py"), "--clients", str(clients),
+                    "--history-months", "0", "--load", build], check=True,
+                   capture_output=True)
+    psql(f'ALTER DATABASE "{build}" RENAME TO "{name}"')
+    print(f"# built {name} in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+    return name
+
+
+def previous_month(today=None):
+    first = (today or date.today()).replace(day=1)
+    end = first - timedelta(days=1)
+    return end.replace(day=1), end
+
+
+def copy_db(db, suffix):
+    copy = f"{db}_{suffix}"
+    drop(copy)
+    subprocess.run(["createdb", "-T", db, copy], check=True)
+    return copy
+
+
+def measure_run(db):
+    """Figures of one billing run, each measured on a throwaway copy of ``db``."""
+    import odoo as odoo_pkg
+    from odoo import SUPERUSER_ID, api
+    from odoo.modules.registry import Registry
+
+    period_start, period_end = previous_month()
+    period = {"period_start": period_start, "period_end": period_end,
+              "invoice_date": period_end + timedelta(days=1)}
+    odoo_pkg.tools.config.parse_config([f"--addons-path={odoo_env.addons_path()}",
+                                        "--log-level=warn"])
+    results = {}
+    # (a) raw account.move.create of the invoice values the run prepares, in batches
+    raw_db = copy_db(db, "raw")
+    try:
+        with Registry(raw_db).cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            env.company.agent_billing_workers = 1  # in-process, nothing committed
+            run = env["agent.billing.run"].create(period)
+            run._compute_batches(commit=False)
+            rows = run.line_ids.filtered(lambda r: r.included and r.state == "rated")
+            vals_list = [row._prepare_invoice() for row in rows]
+            env.flush_all()
+            env.invalidate_all()
+            Move = env["account.move"].with_context(default_move_type="out_invoice")
+            t0 = time.perf_counter()
+            for start in range(0, len(vals_list), 100):
+                Move.create(vals_list[start:start + 100])
+            env.flush_all()
+            raw_seconds = time.perf_counter() - t0
+            cr.rollback()
+        Registry.delete(raw_db)
+    finally:
+        drop(raw_db)
+    # (b) our billing run from records to drafts, as a big run is done (workers, batches)
+    run_db = copy_db(db, "run")
+    try:
+        with Registry(run_db).cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            q0, t0 = cr.sql_log_count, time.perf_counter()
+            run = env["agent.billing.run"].create(period)
+            run._bill_batches(commit=True)  # what the scheduled action does
+            env.flush_all()
+            cr.commit()
+            run_seconds = time.perf_counter() - t0
+            parent_queries = cr.sql_log_count - q0
+            invoices = len(run.move_ids)
+        Registry.delete(run_db)
+    finally:
+        drop(run_db)
+    # queries per invoice is measured in-process (workers' queries are in other processes)
+    q_db = copy_db(db, "queries")
+    try:
+        with Registry(q_db).cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            env.company.agent_billing_workers = 1
+            q0 = cr.sql_log_count
+            run = env["agent.billing.run"].create(period)
+            run._compute_batches(commit=False)
+            run._invoice_batches(commit=False)
+            env.flush_all()
+            queries = cr.sql_log_count - q0
+            q_invoices = len(run.move_ids)
+            cr.rollback()
+        Registry.delete(q_db)
+    finally:
+        drop(q_db)
+    results.update({
+        "invoices": invoices,
+        "raw_create_invoices_per_s": round(len(vals_list) / raw_seconds, 1),
+        "billing_run_invoices_per_s": round(invoices / run_seconds, 1),
+        "billing_run_ratio_vs_raw_create": round(
+            (invoices / run_seconds) / (len(vals_list) / raw_seconds), 2),
+        "queries_per_invoice": round(queries / max(q_invoices, 1), 1),
+        "parent_queries": parent_queries,
+    })
+    return results
+
+
+def measure_rss(db):
+    """Scheduled-style run (commits per batch) over a copy of ``db``; RSS growth in MB."""
+    import psutil
+
+    import odoo as odoo_pkg
+    from odoo import SUPERUSER_ID, api
+    from odoo.modules.registry import Registry
+
+    copy = db + "_rss"
+    drop(copy)
+    subprocess.run(["createdb", "-T", db, copy], check=True)
+    try:
+        odoo_pkg.tools.config.parse_config(["-d", copy,
+                                            f"--addons-path={odoo_env.addons_path()}",
+                                            "--log-level=warn"])
+        registry = Registry(copy)
+        period_start, period_end = previous_month()
+        process = psutil.Process()
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            env.company.agent_billing_workers = 1  # all in this process, to see its memory
+            run = env["agent.billing.run"].create({"period_start": period_start,
+                                                   "period_end": period_end})
+            cr.commit()
+            before = process.memory_info().rss
+            run._bill_batches(commit=True)
+            cr.commit()
+            after = process.memory_info().rss
+            invoices = len(run.move_ids)
+        registry.delete(copy)
+        return {"rss_growth_mb_10k_clients": round((after - before) / 2**20, 1),
+                "rss_run_invoices": invoices}
+    finally:
+        drop(copy)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=2000)
+    parser.add_argument("--big-clients", type=int, default=10000)
+    parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--measure", choices=["run", "rss"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure == "run":
+        results = measure_run(args.db)
+    elif args.measure == "rss":
+        results = measure_rss(args.db)
+    else:
+        results = {}
+        todo = [("run", args.clients)] + ([] if args.skip_big else [("rss", args.big_clients)])
+        for what, clients in todo:
+            db = prepare(clients)
+            out = subprocess.run([PY, __file__, "--measure", what, "--db", db],
+                                 capture_output=True, text=True)
+            if out.returncode:
+                sys.stderr.write(out.stderr)
+                raise SystemExit(f"bench {what} on {db} failed")
+            for line in out.stdout.splitlines():
+                if ": " in line:
+                    key, value = line.split(": ", 1)
+                    results[key] = value
+        for key in ("raw_create_invoices_per_s", "billing_run_invoices_per_s",
+                    "billing_run_ratio_vs_raw_create", "queries_per_invoice",
+                    "rss_growth_mb_10k_clients"):
+            if key in results:
+                print(f"{key}: {results[key]}", flush=True)
+        return 0
+    for key, value in results.items():
+        print(f"{key}: {value}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
