@@ -30,6 +30,11 @@
         "views/res_config_settings_views.xml",
         "views/agent_billing_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "agent_billing/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/agent_billing_demo.xml",
     ],

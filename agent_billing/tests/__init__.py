@@ -7,3 +7,4 @@ from . import test_security
 from . import test_tracking
 from . import test_billing_run
 from . import test_concurrency
+from . import test_tours
