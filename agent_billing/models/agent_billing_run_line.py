@@ -2,7 +2,7 @@ import logging
 
 from psycopg2 import errors as pg_errors
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 
@@ -48,6 +48,11 @@ class AgentBillingRunLine(models.Model):
     detail_ids = fields.One2many("agent.billing.run.detail", "line_id", "Lines")
     move_id = fields.Many2one("account.move", "Invoice", readonly=True, index="btree_not_null")
     move_state = fields.Selection(related="move_id.state", string="Invoice Status")
+
+    @api.depends("partner_id", "run_id")
+    def _compute_display_name(self):
+        for line in self:
+            line.display_name = f"{line.partner_id.display_name} - {line.run_id.name}"
 
     def action_include(self):
         self._check_editable()
