@@ -300,3 +300,19 @@ class TestBillingRun(AgentBillingCommon):
         run.line_ids[:1]._create_invoices()
         run._invoice_batches(commit=False, batch_size=2)
         self.assertEqual(len(run.move_ids), 4)
+
+    def test_post_and_send_uses_odoo_sending(self):
+        run = self._run()
+        run.action_compute()
+        run.action_create_invoices()
+        action = run.action_post_and_send()
+        self.assertEqual(action["params"]["title"], "Sending invoices")
+        self.assertEqual(set(run.move_ids.mapped("state")), {"posted"})
+        self.assertTrue(all(run.move_ids.mapped("sending_data")), "queued for Odoo's sending")
+        self.env["account.move"]._cron_account_move_send(job_count=10)
+        self.assertTrue(all(run.move_ids.mapped("is_move_sent")))
+        for move in run.move_ids:
+            sent = move.message_ids.filtered(lambda m: m.message_type == "comment"
+                                             and m.attachment_ids)
+            self.assertTrue(sent, f"{move.name} was e-mailed with its PDF")
+            self.assertIn(move.partner_id, sent.partner_ids)
