@@ -1,12 +1,11 @@
 import logging
 import uuid
 from collections import Counter
-
-from psycopg2 import errors as pg_errors
+from datetime import UTC, datetime
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_compare
+from odoo.tools import SQL, float_compare, float_round
 
 _logger = logging.getLogger(__name__)
 
@@ -191,6 +190,27 @@ class AgentBillingUsage(models.Model):
                 key=billed.idempotency_key, move=billed.invoice_id.display_name))
 
     # --- Batch ingestion -------------------------------------------------------------------------
+    def init(self):
+        # per-key request counters of the ingestion API (one row per key and minute)
+        self.env.cr.execute(SQL(
+            """CREATE TABLE IF NOT EXISTS agent_billing_rate_window (
+                   key varchar NOT NULL,
+                   window_start timestamp NOT NULL,
+                   hits integer NOT NULL DEFAULT 0,
+                   PRIMARY KEY (key, window_start))"""
+        ))
+
+    @api.model
+    def _check_ingest_access(self):
+        """Who may report usage: billing users, ingestion keys, the superuser."""
+        if self.env.su:
+            return
+        user = self.env.user
+        if not (user.has_group("agent_billing.group_agent_billing_user")
+                or user.has_group("agent_billing.group_agent_billing_ingest")):
+            raise AccessError(_("Only billing users and usage ingestion keys can report usage."))
+        self.check_access("create")
+
     @api.model
     def _ingest(self, events, source=None):
         """Validate and store a batch of usage events; account for every one of them.
@@ -201,25 +221,52 @@ class AgentBillingUsage(models.Model):
         Returns ``{"accepted": n, "duplicate": n, "rejected": n, "results": [...]}`` where
         ``results[i]`` is ``{"index": i, "status": ..., "reason"?: ..., "id"?: ...}`` and
         accepted + duplicate + rejected == len(events).
+
+        Built for volume: references are resolved with one query per kind for the whole batch,
+        and the events are inserted with one ``INSERT ... ON CONFLICT DO NOTHING``, so that the
+        unique index on (company, key) decides duplicates atomically, also between concurrent
+        requests. The caller's rights are checked first (``_check_ingest_access``); the lookups
+        then run as superuser but only within the current company, since an ingestion key may
+        read nothing.
         """
-        if not self.env.user.has_group("agent_billing.group_agent_billing_user") and not (
-            self.env.su
-        ):
-            raise AccessError(_("Only billing users can report usage."))
+        self._check_ingest_access()
+        if not isinstance(events, list):
+            raise ValidationError(_("Send a list of usage events."))
         if len(events) > MAX_BATCH:
             raise ValidationError(
                 _("A batch holds at most %(max)s events; this one has %(n)s. Split it.",
                   max=MAX_BATCH, n=len(events))
             )
+        company = self.env.company
+        usage = self.sudo().with_company(company)
         results = [None] * len(events)
-        valid = []
-        seen = {}
+        parsed = []
         for index, event in enumerate(events):
-            vals, reason = self._ingest_prepare(event, source)
+            values, reason = usage._ingest_parse(event, source)
+            if reason:
+                results[index] = {"index": index, "status": "rejected", "reason": reason}
+            else:
+                parsed.append((index, values))
+        refs = usage._ingest_resolve([values for _i, values in parsed])
+        policy = company.agent_billing_late_usage
+        billed = usage._ingest_billed_periods({
+            partner.id for _i, values in parsed
+            if (partner := refs["client"].get(values["client"]))
+        }) if policy == "refuse" else {}
+        seen = {}
+        rows = []
+        for index, values in parsed:
+            row, reason = usage._ingest_row(values, refs)
+            if not reason and billed:
+                for start, end, move_name in billed.get(row["partner_id"], ()):
+                    if start <= row["date"] <= end:
+                        reason = _("%(day)s is already billed by %(move)s", day=row["date"],
+                                   move=move_name)
+                        break
             if reason:
                 results[index] = {"index": index, "status": "rejected", "reason": reason}
                 continue
-            key = vals["idempotency_key"]
+            key = row["idempotency_key"]
             if key in seen:
                 results[index] = {
                     "index": index, "status": "duplicate",
@@ -227,27 +274,8 @@ class AgentBillingUsage(models.Model):
                 }
                 continue
             seen[key] = index
-            valid.append((index, vals))
-        company = self.env.company
-        existing = {
-            rec["idempotency_key"]: rec["id"]
-            for rec in self.search_read(
-                [("company_id", "=", company.id),
-                 ("idempotency_key", "in", [vals["idempotency_key"] for _i, vals in valid])],
-                ["idempotency_key"],
-            )
-        }
-        to_create = []
-        for index, vals in valid:
-            if vals["idempotency_key"] in existing:
-                results[index] = {
-                    "index": index, "status": "duplicate",
-                    "id": existing[vals["idempotency_key"]],
-                    "reason": _("already recorded; the original is kept"),
-                }
-            else:
-                to_create.append((index, vals))
-        self._ingest_create(to_create, results)
+            rows.append((index, row))
+        usage._ingest_insert(rows, results)
         counts = Counter(r["status"] for r in results)
         return {
             "accepted": counts["accepted"],
@@ -256,35 +284,8 @@ class AgentBillingUsage(models.Model):
             "results": results,
         }
 
-    def _ingest_create(self, to_create, results):
-        """Create the new events in one batch; on a race, fall back to one savepoint per event."""
-        if not to_create:
-            return
-        try:
-            with self.env.cr.savepoint():
-                records = self.create([vals for _i, vals in to_create])
-            for (index, _vals), record in zip(to_create, records, strict=True):
-                results[index] = {"index": index, "status": "accepted", "id": record.id}
-            return
-        except (pg_errors.UniqueViolation, ValidationError) as exc:
-            # another transaction inserted some of these keys meanwhile: go one by one
-            _logger.info("Usage batch hit a concurrent insert (%s); retrying one by one", exc)
-        for index, vals in to_create:
-            try:
-                with self.env.cr.savepoint():
-                    record = self.create([vals])
-                results[index] = {"index": index, "status": "accepted", "id": record.id}
-            except (pg_errors.UniqueViolation, ValidationError) as exc:
-                if isinstance(exc, pg_errors.UniqueViolation) or "already exists" in str(exc):
-                    results[index] = {
-                        "index": index, "status": "duplicate",
-                        "reason": _("already recorded; the original is kept"),
-                    }
-                else:
-                    results[index] = {"index": index, "status": "rejected", "reason": str(exc)}
-
-    def _ingest_prepare(self, event, source):
-        """Return (vals, None) for a valid event, or (None, reason)."""
+    def _ingest_parse(self, event, source):
+        """Check an event's own fields. Returns (values, None) or (None, reason)."""
         if not isinstance(event, dict):
             return None, _("event is not an object")
         key = event.get("idempotency_key")
@@ -295,71 +296,186 @@ class AgentBillingUsage(models.Model):
             return None, _("quantity is missing or not a number")
         try:
             quantity = float(quantity)
-        except ValueError:
+        except (ValueError, OverflowError):
             return None, _("quantity %(q)r is not a number", q=event.get("quantity"))
         if quantity != quantity or quantity in (float("inf"), float("-inf")):
             return None, _("quantity is not a finite number")
         if quantity < 0:
             return None, _("quantity %(q)s is negative", q=quantity)
-        try:
-            timestamp = fields.Datetime.to_datetime(
-                str(event.get("timestamp") or "").replace("T", " ").replace("Z", "")[:19]
-            )
-        except ValueError:
-            timestamp = None
+        if quantity >= 1e12:
+            return None, _("quantity %(q)s is implausibly large", q=quantity)
+        timestamp = self._ingest_timestamp(event.get("timestamp"))
         if not timestamp:
             return None, _("timestamp is missing or not an ISO 8601 date-time")
-        partner = self._ingest_find_partner(event.get("client"))
+        refs = {}
+        for name in ("client", "deployment", "agent_type", "metric"):
+            ref = event.get(name)
+            if ref in (None, ""):
+                refs[name] = None
+            elif isinstance(ref, bool) or not isinstance(ref, int | str) or (
+                isinstance(ref, str) and len(ref) > 255
+            ):
+                return None, _("%(name)s must be an id or a reference", name=name)
+            else:
+                refs[name] = ref.strip() if isinstance(ref, str) else ref
+        if refs["client"] is None:
+            return None, _("client is missing")
+        event_source = event.get("source")
+        if event_source is not None and not isinstance(event_source, str):
+            return None, _("source must be a string")
+        return {
+            "idempotency_key": key.strip(),
+            "quantity": float_round(quantity, precision_digits=4),
+            "timestamp": timestamp,
+            "source": (event_source or source or "")[:255] or None,
+            **refs,
+        }, None
+
+    @api.model
+    def _ingest_timestamp(self, value):
+        if not isinstance(value, str) or not 10 <= len(value) <= 40:
+            return None
+        text = value.strip().replace("T", " ")
+        if text.endswith("Z"):
+            text = text[:-1]
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if moment.tzinfo:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        if not 2000 <= moment.year <= 2999:
+            return None
+        return moment.replace(microsecond=0)
+
+    def _ingest_resolve(self, parsed):
+        """{kind: {ref: record}} for every reference of the batch, one query per kind."""
+        company = self.env.company
+        company_domain = [("company_id", "in", [False, company.id])]
+        specs = {
+            "client": ("res.partner", "ref", []),
+            "deployment": ("agent.billing.deployment", "name",
+                           [("company_id", "=", company.id)]),
+            "agent_type": ("product.product", "default_code", [("is_agent_type", "=", True)]),
+            "metric": ("agent.billing.metric", "code", []),
+        }
+        resolved = {}
+        for kind, (model, ref_field, domain) in specs.items():
+            wanted = {values[kind] for values in parsed if values[kind] is not None}
+            ids = [ref for ref in wanted if isinstance(ref, int)]
+            names = [ref for ref in wanted if isinstance(ref, str)]
+            found = {}
+            if ids or names:
+                extra = company_domain if kind != "deployment" else []
+                records = self.env[model].search(
+                    domain + extra + ["|", ("id", "in", ids), (ref_field, "in", names)]
+                )
+                for record in records:
+                    if record.id in wanted:
+                        found[record.id] = record
+                    name = record[ref_field]
+                    if name in wanted and (name not in found or record.company_id):
+                        found[name] = record  # a company's own record beats a shared one
+            resolved[kind] = found
+        return resolved
+
+    def _ingest_row(self, values, refs):
+        """Database row of a parsed event. Returns (row, None) or (None, reason)."""
+        partner = refs["client"].get(values["client"])
         if not partner:
-            return None, _("unknown client %(c)r", c=event.get("client"))
+            return None, _("unknown client %(c)r", c=values["client"])
+        partner = partner.commercial_partner_id
         deployment = self.env["agent.billing.deployment"]
-        if event.get("deployment") not in (None, ""):
-            deployment = self._ingest_find(
-                "agent.billing.deployment", event["deployment"], "name",
-                [("partner_id", "=", partner.id)],
-            )
-            if not deployment:
-                return None, _("unknown deployment %(d)r for this client", d=event["deployment"])
+        if values["deployment"] is not None:
+            deployment = refs["deployment"].get(values["deployment"], deployment)
+            if not deployment or deployment.partner_id != partner:
+                return None, _("unknown deployment %(d)r for this client",
+                               d=values["deployment"])
         product = deployment.product_id
-        if not product and event.get("agent_type") not in (None, ""):
-            product = self._ingest_find(
-                "product.product", event["agent_type"], "default_code",
-                [("is_agent_type", "=", True)],
-            )
+        if not product and values["agent_type"] is not None:
+            product = refs["agent_type"].get(values["agent_type"])
             if not product:
-                return None, _("unknown agent type %(a)r", a=event["agent_type"])
+                return None, _("unknown agent type %(a)r", a=values["agent_type"])
         metric = self.env["agent.billing.metric"]
-        if event.get("metric") not in (None, ""):
-            metric = self._ingest_find("agent.billing.metric", event["metric"], "code", [])
+        if values["metric"] is not None:
+            metric = refs["metric"].get(values["metric"])
             if not metric:
-                return None, _("unknown metric %(m)r", m=event["metric"])
-        metric = metric or product.agent_usage_metric_id
+                return None, _("unknown metric %(m)r", m=values["metric"])
+        metric = metric or (product.agent_usage_metric_id if product else metric)
         if not metric:
             return None, _("no metric given and the agent type has no default metric")
         return {
-            "idempotency_key": key.strip(),
+            "idempotency_key": values["idempotency_key"],
             "partner_id": partner.id,
-            "deployment_id": deployment.id or False,
-            "product_id": product.id or False,
+            "deployment_id": deployment.id or None,
+            "product_id": product.id if product else None,
             "metric_id": metric.id,
-            "quantity": quantity,
-            "timestamp": timestamp,
-            "source": str(event.get("source") or source or "")[:255] or False,
-            "company_id": self.env.company.id,
+            "quantity": values["quantity"],
+            "timestamp": values["timestamp"],
+            "date": values["timestamp"].date(),
+            "source": values["source"],
         }, None
 
-    def _ingest_find_partner(self, ref):
-        if ref in (None, "") or isinstance(ref, bool):
-            return self.env["res.partner"]
-        partner = self._ingest_find("res.partner", ref, "ref", [])
-        return partner.commercial_partner_id
+    def _ingest_billed_periods(self, partner_ids):
+        """{partner id: [(start, end, invoice name)]} of the live invoices of these clients."""
+        if not partner_ids:
+            return {}
+        moves = self.env["account.move"].search([
+            ("agent_contract_id.partner_id", "in", list(partner_ids)),
+            ("move_type", "=", "out_invoice"), ("state", "!=", "cancel"),
+            ("company_id", "=", self.env.company.id),
+        ])
+        periods = {}
+        for move in moves:
+            periods.setdefault(move.agent_contract_id.partner_id.id, []).append(
+                (move.agent_period_start, move.agent_period_end, move.name or "/"))
+        return periods
 
-    def _ingest_find(self, model, ref, ref_field, domain):
-        """Find a record by integer id or by its reference field, within the current company."""
-        Model = self.env[model]
-        company_domain = [("company_id", "in", [False, self.env.company.id])]
-        if isinstance(ref, int) and not isinstance(ref, bool):
-            return Model.search(domain + company_domain + [("id", "=", ref)], limit=1)
-        if isinstance(ref, str) and ref.strip():
-            return Model.search(domain + company_domain + [(ref_field, "=", ref.strip())], limit=1)
-        return Model
+    def _ingest_insert(self, rows, results):
+        """Insert the rows; a key that exists already (or was inserted meanwhile by another
+        transaction) comes back as a duplicate with the original's id."""
+        if not rows:
+            return
+        company_id = self.env.company.id
+        uid = self.env.uid
+        inserted = {}
+        for start in range(0, len(rows), 500):
+            chunk = rows[start:start + 500]
+            values = SQL(", ").join(
+                SQL("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now() at time zone 'utc', "
+                    "now() at time zone 'utc')",
+                    company_id, row["partner_id"], row["deployment_id"], row["product_id"],
+                    row["metric_id"], row["quantity"], row["timestamp"], row["date"],
+                    row["source"], row["idempotency_key"], uid, uid)
+                for _index, row in chunk
+            )
+            self.env.cr.execute(SQL(
+                """INSERT INTO agent_billing_usage
+                       (company_id, partner_id, deployment_id, product_id, metric_id, quantity,
+                        timestamp, date, source, idempotency_key, create_uid, write_uid,
+                        create_date, write_date)
+                   VALUES %s
+                   ON CONFLICT (company_id, idempotency_key) DO NOTHING
+                   RETURNING id, idempotency_key""",
+                values,
+            ))
+            inserted.update({key: id_ for id_, key in self.env.cr.fetchall()})
+        missing = [row["idempotency_key"] for _index, row in rows
+                   if row["idempotency_key"] not in inserted]
+        originals = {}
+        if missing:
+            self.env.cr.execute(SQL(
+                "SELECT idempotency_key, id FROM agent_billing_usage "
+                "WHERE company_id = %s AND idempotency_key IN %s",
+                company_id, tuple(missing),
+            ))
+            originals = dict(self.env.cr.fetchall())
+        for index, row in rows:
+            key = row["idempotency_key"]
+            if key in inserted:
+                results[index] = {"index": index, "status": "accepted", "id": inserted[key]}
+            else:
+                results[index] = {"index": index, "status": "duplicate",
+                                  "id": originals.get(key),
+                                  "reason": _("already recorded; the original is kept")}
+        self.env["agent.billing.usage"].invalidate_model()

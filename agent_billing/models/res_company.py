@@ -29,6 +29,15 @@ class ResCompany(models.Model):
         help="Worker processes that share big billing runs (at least 150 clients each). "
         "0: one per CPU core. 1: never split.",
     )
+    agent_billing_late_usage = fields.Selection(
+        [("carry", "Carry to the next billing run"), ("refuse", "Refuse")],
+        "Usage for a Billed Period", default="carry", required=True,
+        help="What happens to usage reported for a day that an invoice already billed.",
+    )
+    agent_billing_rate_limit = fields.Integer(
+        "Ingestion Requests per Minute", default=600,
+        help="Per API key; further requests get HTTP 429 with Retry-After. 0: no limit.",
+    )
     agent_billing_journal_id = fields.Many2one(
         "account.journal", domain="[('type', '=', 'sale')]",
         check_company=True, help="Sales journal of billing-run invoices. Empty: the default.",

@@ -13,5 +13,9 @@ class ResConfigSettings(models.TransientModel):
     )
     agent_billing_batch_size = fields.Integer(related="company_id.agent_billing_batch_size",
                                               readonly=False)
+    agent_billing_late_usage = fields.Selection(related="company_id.agent_billing_late_usage",
+                                                readonly=False)
+    agent_billing_rate_limit = fields.Integer(related="company_id.agent_billing_rate_limit",
+                                              readonly=False)
     agent_billing_journal_id = fields.Many2one(related="company_id.agent_billing_journal_id",
                                                readonly=False)
