@@ -16,6 +16,7 @@
         "data/ir_cron_data.xml",
         "wizards/agent_billing_price_change_wizard_views.xml",
         "wizards/agent_billing_manual_invoice_views.xml",
+        "wizards/agent_billing_usage_import_views.xml",
         "views/agent_billing_metric_views.xml",
         "views/product_template_views.xml",
         "views/agent_billing_deployment_views.xml",

@@ -248,7 +248,7 @@ class AgentBillingUsage(models.Model):
             else:
                 parsed.append((index, values))
         refs = usage._ingest_resolve([values for _i, values in parsed])
-        policy = company.agent_billing_late_usage
+        policy = company.sudo().agent_billing_late_usage  # access checked above
         billed = usage._ingest_billed_periods({
             partner.id for _i, values in parsed
             if (partner := refs["client"].get(values["client"]))

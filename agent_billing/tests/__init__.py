@@ -8,3 +8,5 @@ from . import test_tracking
 from . import test_billing_run
 from . import test_concurrency
 from . import test_tours
+from . import test_usage_api
+from . import test_usage_import

@@ -1,2 +1,3 @@
 from . import agent_billing_price_change_wizard
 from . import agent_billing_manual_invoice
+from . import agent_billing_usage_import
