@@ -17,6 +17,9 @@ addon and the generator so a code change rebuilds it. Then, for the previous ful
   over the big database, all in one process (no workers, so that every batch's memory is in the
   process measured), on a throwaway copy of it
 
+- ingest_events_per_s, ingest_duplicates_detected_pct: 100,000 usage events over the ingestion
+  API on loopback, 10 % re-sent (tools/bench_ingest.py)
+
 Each figure is printed as ``name: value``.
 """
 
@@ -223,21 +226,35 @@ def measure_rss(db):
         drop(copy)
 
 
+def measure_ingest(db):
+    """Ingestion over HTTP (tools/bench_ingest.py) against a throwaway copy of ``db``."""
+    import bench_ingest
+
+    copy = copy_db(db, "ingest")
+    try:
+        return bench_ingest.run(copy)
+    finally:
+        drop(copy)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--big-clients", type=int, default=10000)
     parser.add_argument("--skip-big", action="store_true")
-    parser.add_argument("--measure", choices=["run", "rss"], help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=["run", "rss", "ingest"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure == "run":
         results = measure_run(args.db)
     elif args.measure == "rss":
         results = measure_rss(args.db)
+    elif args.measure == "ingest":
+        results = measure_ingest(args.db)
     else:
         results = {}
-        todo = [("run", args.clients)] + ([] if args.skip_big else [("rss", args.big_clients)])
+        todo = [("run", args.clients), ("ingest", args.clients)]
+        todo += [] if args.skip_big else [("rss", args.big_clients)]
         for what, clients in todo:
             db = prepare(clients)
             out = subprocess.run([PY, __file__, "--measure", what, "--db", db],
@@ -251,7 +268,8 @@ def main(argv=None):
                     results[key] = value
         for key in ("raw_create_invoices_per_s", "billing_run_invoices_per_s",
                     "billing_run_ratio_vs_raw_create", "queries_per_invoice",
-                    "rss_growth_mb_10k_clients"):
+                    "rss_growth_mb_10k_clients", "ingest_events_per_s",
+                    "ingest_duplicates_detected_pct"):
             if key in results:
                 print(f"{key}: {results[key]}", flush=True)
         return 0
