@@ -63,8 +63,8 @@ class AgentBillingUsageApi(http.Controller):
             return _error(413, _("A batch holds at most %(max)s events; this one has %(n)s.",
                                  max=MAX_BATCH, n=len(events)))
         source = payload.get("source") if isinstance(payload, dict) else None
-        if source is not None and not isinstance(source, str):
-            return _error(400, _("source must be a string."))
+        if source is not None and (not isinstance(source, str) or "\x00" in source):
+            return _error(400, _("source must be a string without NUL characters."))
         try:
             result = env["agent.billing.usage"]._ingest(events, source=source)
         except (ValidationError, UserError) as exc:

@@ -288,6 +288,9 @@ class AgentBillingUsage(models.Model):
         """Check an event's own fields. Returns (values, None) or (None, reason)."""
         if not isinstance(event, dict):
             return None, _("event is not an object")
+        for name, value in event.items():
+            if isinstance(value, str) and "\x00" in value:
+                return None, _("%(name)s contains a NUL character", name=name)
         key = event.get("idempotency_key")
         if not isinstance(key, str) or not key.strip() or len(key) > 255:
             return None, _("idempotency_key is missing or not a string of 1 to 255 characters")

@@ -9,4 +9,6 @@ from . import test_billing_run
 from . import test_concurrency
 from . import test_tours
 from . import test_usage_api
+from . import test_usage_api_fuzz
+from . import test_security_rpc
 from . import test_usage_import

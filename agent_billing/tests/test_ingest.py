@@ -75,3 +75,12 @@ class TestIngest(AgentBillingCommon):
     def test_batch_size_limit(self):
         with self.assertRaisesRegex(ValidationError, r"at most 1000 events"):
             self.env["agent.billing.usage"]._ingest([self._event(f"b-{i}") for i in range(1001)])
+
+    def test_nul_characters_are_rejected_not_crashing(self):
+        result = self.env["agent.billing.usage"]._ingest([
+            self._event("nul-\x00-key"), self._event("nul-ok", source="a\x00b"),
+            self._event("fine"),
+        ])
+        self.assertEqual((result["accepted"], result["rejected"]), (1, 2))
+        self.assertIn("NUL character", result["results"][0]["reason"])
+        self.assertIn("source contains a NUL", result["results"][1]["reason"])

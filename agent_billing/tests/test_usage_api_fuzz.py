@@ -1,4 +1,5 @@
 import json
+import logging
 import os
 import time
 from datetime import timedelta
@@ -8,6 +9,8 @@ from hypothesis import strategies as st
 
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
+
+_logger = logging.getLogger(__name__)
 
 API = "/agent_billing/api/v1/usage"
 # ``AB_FUZZ_EXAMPLES`` lowers the count for a quick local run; the suite runs 10,000.
@@ -113,4 +116,4 @@ class TestUsageApiFuzz(HttpCase):
         started = time.time()
         check()
         self.assertEqual(self.stats["requests"], EXAMPLES)
-        print(f"fuzz: {self.stats} in {time.time() - started:.0f}s")  # noqa: T201
+        _logger.info("fuzz: %s in %.0fs", self.stats, time.time() - started)

@@ -9,6 +9,7 @@ from urllib.parse import quote as url_quote
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..models.agent_billing_usage import MAX_BATCH
 
@@ -72,7 +73,7 @@ class AgentBillingUsageImport(models.TransientModel):
     duplicate_count = fields.Integer("Duplicates", readonly=True)
     error_count = fields.Integer("Errors", readonly=True)
     imported_count = fields.Integer("Imported", readonly=True)
-    report_file = fields.Binary("Report File", attachment=False, readonly=True)
+    report_file = fields.Binary(attachment=False, readonly=True)
     report_name = fields.Char(readonly=True)
 
     @api.onchange("file")
@@ -191,7 +192,11 @@ class AgentBillingUsageImport(models.TransientModel):
         counts = {"ok": 0, "duplicate": 0, "error": 0}
         for line in report:
             counts[line["status"]] += 1
-        self.line_ids.unlink()
+        if self.line_ids:  # the previous check's report; plain SQL, no log line per row
+            self.env.cr.execute(SQL(
+                "DELETE FROM agent_billing_usage_import_line WHERE wizard_id = %s", self.id))
+            self.env["agent.billing.usage.import.line"].invalidate_model()
+            self.invalidate_recordset(["line_ids"])
         self.env["agent.billing.usage.import.line"].create(
             [{"wizard_id": self.id, **line} for line in report]
         )
@@ -222,6 +227,8 @@ class AgentBillingUsageImport(models.TransientModel):
         """[(row number in the file, event dict or None, error or None)] for every non-blank
         data row; the header is row 1."""
         if not self.file:
+            if self.file_name:  # an empty upload keeps its name but has no content
+                raise UserError(_("The file %(name)s is empty.", name=self.file_name))
             raise UserError(_("Choose a CSV or XLSX file to import."))
         try:
             data = base64.b64decode(self.file, validate=False)
