@@ -1,4 +1,5 @@
 from . import agent_billing_tracked_line
+from . import agent_billing_client_mixin
 from . import agent_billing_metric
 from . import product_template
 from . import agent_billing_deployment

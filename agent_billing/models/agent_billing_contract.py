@@ -32,9 +32,10 @@ BILLING_CYCLES = [
 class AgentBillingContract(models.Model):
     _name = "agent.billing.contract"
     _description = "Client billing contract"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["agent.billing.client.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "date_start desc, id desc"
     _check_company_auto = True
+    _sequence_code = "agent.billing.contract"
 
     name = fields.Char(
         "Reference", required=True, copy=False, readonly=True, default=lambda self: _("New")
@@ -143,18 +144,6 @@ class AgentBillingContract(models.Model):
                       name=contract.display_name, cur=contract.currency_id.name,
                       tier=contract.tier_id.name, tcur=contract.tier_id.currency_id.name)
                 )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        partners = self.env["res.partner"]
-        for vals in vals_list:
-            if vals.get("partner_id"):
-                vals["partner_id"] = partners.browse(vals["partner_id"]).commercial_partner_id.id
-            if not vals.get("name") or vals["name"] == _("New"):
-                vals["name"] = self.env["ir.sequence"].next_by_code("agent.billing.contract") or _(
-                    "New"
-                )
-        return super().create(vals_list)
 
     # --- Actions ---
     def action_activate(self):

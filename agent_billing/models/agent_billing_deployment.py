@@ -5,9 +5,10 @@ from odoo.exceptions import UserError, ValidationError
 class AgentBillingDeployment(models.Model):
     _name = "agent.billing.deployment"
     _description = "Deployment of agents to a client"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["agent.billing.client.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "date_start desc, id desc"
     _check_company_auto = True
+    _sequence_code = "agent.billing.deployment"
 
     name = fields.Char(
         "Reference", required=True, copy=False, readonly=True, default=lambda self: _("New")
@@ -69,24 +70,6 @@ class AgentBillingDeployment(models.Model):
                     _("Deployment %(name)s: %(product)s is not an agent type.",
                       name=dep.display_name, product=dep.product_id.display_name)
                 )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        partners = self.env["res.partner"]
-        for vals in vals_list:
-            if vals.get("partner_id"):
-                vals["partner_id"] = partners.browse(vals["partner_id"]).commercial_partner_id.id
-            if not vals.get("name") or vals["name"] == _("New"):
-                sequence = self.env["ir.sequence"].next_by_code("agent.billing.deployment")
-                vals["name"] = sequence or _("New")
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if vals.get("partner_id"):
-            vals["partner_id"] = (
-                self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
-            )
-        return super().write(vals)
 
     # --- Actions ---
     def action_activate(self):

@@ -5,7 +5,7 @@ from odoo.exceptions import ValidationError
 class AgentBillingPriceOverride(models.Model):
     _name = "agent.billing.price.override"
     _description = "Client-specific price for an agent type or a usage metric"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["agent.billing.client.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "partner_id, date_from desc, id desc"
     _check_company_auto = True
 
@@ -37,14 +37,6 @@ class AgentBillingPriceOverride(models.Model):
         for ov in self:
             item = (ov.product_id or ov.metric_id).display_name or ""
             ov.display_name = f"{ov.partner_id.display_name or ''} / {item}"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        partners = self.env["res.partner"]
-        for vals in vals_list:
-            if vals.get("partner_id"):
-                vals["partner_id"] = partners.browse(vals["partner_id"]).commercial_partner_id.id
-        return super().create(vals_list)
 
     @api.constrains("product_id", "metric_id", "monthly_rate", "unit_price", "date_from",
                     "date_to")

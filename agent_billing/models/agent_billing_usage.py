@@ -14,6 +14,7 @@ MAX_BATCH = 1000
 
 class AgentBillingUsage(models.Model):
     _name = "agent.billing.usage"
+    _inherit = ["agent.billing.client.mixin"]
     _description = "Usage record (tasks, executions, ...) reported for a client"
     _order = "timestamp desc, id desc"
     _check_company_auto = True
@@ -132,11 +133,8 @@ class AgentBillingUsage(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         """Refuse a duplicate key by name, before the database constraint does it anonymously."""
-        partners = self.env["res.partner"]
         keys = Counter()
         for vals in vals_list:
-            if vals.get("partner_id"):
-                vals["partner_id"] = partners.browse(vals["partner_id"]).commercial_partner_id.id
             if not vals.get("idempotency_key"):
                 vals["idempotency_key"] = str(uuid.uuid4())
             if (vals.get("quantity") or 0) < 0:

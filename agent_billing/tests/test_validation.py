@@ -111,8 +111,19 @@ class TestValidation(AgentBillingCommon):
         contact = self.env["res.partner"].create({"name": "Jane", "parent_id": self.client_a.id})
         dep = self._deploy(contact, self.agent_support, 1, date(2025, 1, 1))
         usage = self._usage(contact, self.metric_task, 1, datetime(2025, 3, 1), "cp-1")
-        self.assertEqual(dep.partner_id, self.client_a)
-        self.assertEqual(usage.partner_id, self.client_a)
+        contract = self._contract(contact, "per_agent")
+        override = self.env["agent.billing.price.override"].create({
+            "partner_id": contact.id, "product_id": self.agent_support.id,
+            "monthly_rate": 1.0, "date_from": date(2025, 1, 1),
+        })
+        for record in (dep, usage, contract, override):
+            self.assertEqual(record.partner_id, self.client_a, record._name)
+        contact_b = self.env["res.partner"].create({"name": "Kim", "parent_id": self.client_b.id})
+        for record in (contract, override):
+            record.partner_id = contact_b  # also when changed later
+            self.assertEqual(record.partner_id, self.client_b, record._name)
+        self.assertTrue(contract.name.startswith("AGC/"))
+        self.assertTrue(dep.name.startswith("DEP/"))
 
     def test_graduated_bands_must_increase(self):
         bands = self.tier.usage_rate_ids.band_ids.sorted("up_to")
