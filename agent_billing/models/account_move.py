@@ -3,8 +3,33 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 
+BILLING_STATUSES = [
+    ("draft", "Draft"),
+    ("posted", "Posted"),
+    ("sent", "Sent"),
+    ("partial", "Partially Paid"),
+    ("paid", "Paid"),
+    ("overdue", "Overdue"),
+    ("disputed", "Disputed"),
+    ("void", "Void"),
+]
+
+
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    # --- Billing status (customer invoices) ---
+    agent_billing_status = fields.Selection(
+        BILLING_STATUSES, "Billing Status", compute="_compute_agent_billing_status",
+        store=True, index=True, tracking=True, copy=False,
+        help="Where a customer invoice stands for collection. Overdue is kept current by a "
+        "daily scheduled action.",
+    )
+    agent_disputed = fields.Boolean(
+        "Disputed", tracking=True, copy=False,
+        help="The client disputes this invoice: it is shown as disputed until the flag is "
+        "cleared.",
+    )
 
     # --- Agent billing ---
     agent_contract_id = fields.Many2one(
@@ -17,6 +42,44 @@ class AccountMove(models.Model):
         "agent.billing.run", "Billing Run", copy=False, readonly=True, index="btree_not_null",
         check_company=True,
     )
+
+    @api.depends("move_type", "state", "payment_state", "is_move_sent", "invoice_date_due",
+                 "agent_disputed")
+    def _compute_agent_billing_status(self):
+        today = self.env.context.get("agent_billing_today") or fields.Date.context_today(self)
+        for move in self:
+            move.agent_billing_status = move._agent_billing_status(today)
+
+    def _agent_billing_status(self, today):
+        """The status of one customer invoice on ``today`` (False for other moves)."""
+        self.ensure_one()
+        if self.move_type != "out_invoice":
+            return False
+        if self.state == "draft":
+            return "draft"
+        if self.state == "cancel" or self.payment_state == "reversed":
+            return "void"
+        if self.payment_state in ("paid", "in_payment"):
+            return "paid"
+        if self.agent_disputed:
+            return "disputed"
+        if self.invoice_date_due and self.invoice_date_due < today:
+            return "overdue"
+        if self.payment_state == "partial":
+            return "partial"
+        return "sent" if self.is_move_sent else "posted"
+
+    @api.model
+    def _cron_update_billing_status(self, today=None):
+        """Invoices whose due date has passed become overdue (a date is no field dependency)."""
+        today = today or fields.Date.context_today(self)
+        moves = self.search([
+            ("move_type", "=", "out_invoice"),
+            ("agent_billing_status", "in", ("posted", "sent", "partial")),
+            ("invoice_date_due", "<", today),
+        ])
+        moves.with_context(agent_billing_today=today)._compute_agent_billing_status()
+        return moves
 
     def init(self):
         # never two live invoices for the same contract and period, whoever creates them

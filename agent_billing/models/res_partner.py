@@ -47,6 +47,39 @@ class ResPartner(models.Model):
         "res.currency", compute="_compute_agent_month_estimate"
     )
 
+    agent_outstanding = fields.Monetary(
+        "Outstanding", compute="_compute_agent_receivables",
+        currency_field="agent_receivable_currency_id",
+        help="Unpaid amount of the client's posted customer invoices (company currency).",
+    )
+    agent_overdue = fields.Monetary(
+        "Overdue", compute="_compute_agent_receivables",
+        currency_field="agent_receivable_currency_id",
+        help="Part of the outstanding amount that is past its due date.",
+    )
+    agent_receivable_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_agent_receivables"
+    )
+
+    @api.depends_context("company")
+    def _compute_agent_receivables(self):
+        today = fields.Date.context_today(self)
+        domain = [("partner_id.commercial_partner_id", "in", self.commercial_partner_id.ids),
+                  ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+                  ("payment_state", "not in", ("paid", "in_payment", "reversed")),
+                  ("company_id", "in", self.env.companies.ids)]
+        Move = self.env["account.move"]
+        outstanding = dict(Move._read_group(domain, ["commercial_partner_id"],
+                                            ["amount_residual_signed:sum"]))
+        overdue = dict(Move._read_group(domain + [("invoice_date_due", "<", today)],
+                                        ["commercial_partner_id"],
+                                        ["amount_residual_signed:sum"]))
+        for partner in self:
+            cp = partner.commercial_partner_id
+            partner.agent_receivable_currency_id = self.env.company.currency_id
+            partner.agent_outstanding = outstanding.get(cp, 0.0)
+            partner.agent_overdue = overdue.get(cp, 0.0)
+
     def _agent_month_bounds(self):
         today = fields.Date.context_today(self)
         return today.replace(day=1), today

@@ -6,6 +6,7 @@ from . import test_partner
 from . import test_security
 from . import test_tracking
 from . import test_billing_run
+from . import test_billing_status
 from . import test_concurrency
 from . import test_tours
 from . import test_usage_api
