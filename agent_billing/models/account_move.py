@@ -2,7 +2,6 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-
 BILLING_STATUSES = [
     ("draft", "Draft"),
     ("posted", "Posted"),
