@@ -28,6 +28,7 @@ import hashlib
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -111,130 +112,109 @@ def copy_db(db, suffix):
     return copy
 
 
-def measure_run(db):
-    """Figures of one billing run, each measured on a throwaway copy of ``db``."""
+@contextmanager
+def throwaway_copy(db, suffix):
+    """A copy of ``db`` for one measurement, dropped afterwards whatever happens."""
+    copy = copy_db(db, suffix)
+    try:
+        yield copy
+    finally:
+        if "odoo.modules.registry" in sys.modules:
+            sys.modules["odoo.modules.registry"].Registry.delete(copy)
+        drop(copy)
+
+
+@contextmanager
+def throwaway_env(db, suffix):
+    """A superuser environment on a throwaway copy of ``db``."""
     import odoo as odoo_pkg
     from odoo import SUPERUSER_ID, api
     from odoo.modules.registry import Registry
 
+    odoo_pkg.tools.config.parse_config([f"--addons-path={odoo_env.addons_path()}",
+                                        "--log-level=warn"])
+    with throwaway_copy(db, suffix) as copy, Registry(copy).cursor() as cr:
+        yield api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+
+
+def measure_run(db):
+    """Figures of one billing run, each measured on a throwaway copy of ``db``."""
     period_start, period_end = previous_month()
     period = {"period_start": period_start, "period_end": period_end,
               "invoice_date": period_end + timedelta(days=1)}
-    odoo_pkg.tools.config.parse_config([f"--addons-path={odoo_env.addons_path()}",
-                                        "--log-level=warn"])
-    results = {}
     # (a) raw account.move.create of the invoice values the run prepares, in batches
-    raw_db = copy_db(db, "raw")
-    try:
-        with Registry(raw_db).cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-            env.company.agent_billing_workers = 1  # in-process, nothing committed
-            run = env["agent.billing.run"].create(period)
-            run._compute_batches(commit=False)
-            rows = run.line_ids.filtered(lambda r: r.included and r.state == "rated")
-            vals_list = [row._prepare_invoice() for row in rows]
-            env.flush_all()
-            env.invalidate_all()
-            Move = env["account.move"].with_context(default_move_type="out_invoice")
-            t0 = time.perf_counter()
-            for start in range(0, len(vals_list), 100):
-                Move.create(vals_list[start:start + 100])
-            env.flush_all()
-            raw_seconds = time.perf_counter() - t0
-            cr.rollback()
-        Registry.delete(raw_db)
-    finally:
-        drop(raw_db)
-    # (b) our billing run from records to drafts, as a big run is done (workers, batches)
-    run_db = copy_db(db, "run")
-    try:
-        with Registry(run_db).cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-            q0, t0 = cr.sql_log_count, time.perf_counter()
-            run = env["agent.billing.run"].create(period)
-            run._bill_batches(commit=True)  # what the scheduled action does
-            env.flush_all()
-            cr.commit()
-            run_seconds = time.perf_counter() - t0
-            parent_queries = cr.sql_log_count - q0
-            invoices = len(run.move_ids)
-        Registry.delete(run_db)
-    finally:
-        drop(run_db)
-    # queries per invoice is measured in-process (workers' queries are in other processes)
-    q_db = copy_db(db, "queries")
-    try:
-        with Registry(q_db).cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-            env.company.agent_billing_workers = 1
-            q0 = cr.sql_log_count
-            run = env["agent.billing.run"].create(period)
-            run._compute_batches(commit=False)
-            run._invoice_batches(commit=False)
-            env.flush_all()
-            queries = cr.sql_log_count - q0
-            q_invoices = len(run.move_ids)
-            cr.rollback()
-        Registry.delete(q_db)
-    finally:
-        drop(q_db)
-    results.update({
+    with throwaway_env(db, "raw") as env:
+        env.company.agent_billing_workers = 1  # in-process, nothing committed
+        run = env["agent.billing.run"].create(period)
+        run._compute_batches(commit=False)
+        rows = run.line_ids.filtered(lambda r: r.included and r.state == "rated")
+        vals_list = [row._prepare_invoice() for row in rows]
+        env.flush_all()
+        env.invalidate_all()
+        Move = env["account.move"].with_context(default_move_type="out_invoice")
+        t0 = time.perf_counter()
+        for start in range(0, len(vals_list), 100):
+            Move.create(vals_list[start:start + 100])
+        env.flush_all()
+        raw_seconds = time.perf_counter() - t0
+        env.cr.rollback()
+    # (b) our billing run from records to drafts, as the scheduled action does it
+    # (worker processes, batches that commit)
+    with throwaway_env(db, "run") as env:
+        t0 = time.perf_counter()
+        run = env["agent.billing.run"].create(period)
+        run._bill_batches(commit=True)
+        env.flush_all()
+        env.cr.commit()
+        run_seconds = time.perf_counter() - t0
+        invoices = len(run.move_ids)
+    # queries per invoice, in-process (the workers' queries are in other processes)
+    with throwaway_env(db, "queries") as env:
+        env.company.agent_billing_workers = 1
+        q0 = env.cr.sql_log_count
+        run = env["agent.billing.run"].create(period)
+        run._compute_batches(commit=False)
+        run._invoice_batches(commit=False)
+        env.flush_all()
+        queries = env.cr.sql_log_count - q0
+        q_invoices = len(run.move_ids)
+        env.cr.rollback()
+    return {
         "invoices": invoices,
         "raw_create_invoices_per_s": round(len(vals_list) / raw_seconds, 1),
         "billing_run_invoices_per_s": round(invoices / run_seconds, 1),
         "billing_run_ratio_vs_raw_create": round(
             (invoices / run_seconds) / (len(vals_list) / raw_seconds), 2),
         "queries_per_invoice": round(queries / max(q_invoices, 1), 1),
-        "parent_queries": parent_queries,
-    })
-    return results
+    }
 
 
 def measure_rss(db):
     """Scheduled-style run (commits per batch) over a copy of ``db``; RSS growth in MB."""
     import psutil
 
-    import odoo as odoo_pkg
-    from odoo import SUPERUSER_ID, api
-    from odoo.modules.registry import Registry
-
-    copy = db + "_rss"
-    drop(copy)
-    subprocess.run(["createdb", "-T", db, copy], check=True)
-    try:
-        odoo_pkg.tools.config.parse_config(["-d", copy,
-                                            f"--addons-path={odoo_env.addons_path()}",
-                                            "--log-level=warn"])
-        registry = Registry(copy)
-        period_start, period_end = previous_month()
-        process = psutil.Process()
-        with registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-            env.company.agent_billing_workers = 1  # all in this process, to see its memory
-            run = env["agent.billing.run"].create({"period_start": period_start,
-                                                   "period_end": period_end})
-            cr.commit()
-            before = process.memory_info().rss
-            run._bill_batches(commit=True)
-            cr.commit()
-            after = process.memory_info().rss
-            invoices = len(run.move_ids)
-        registry.delete(copy)
-        return {"rss_growth_mb_10k_clients": round((after - before) / 2**20, 1),
-                "rss_run_invoices": invoices}
-    finally:
-        drop(copy)
+    period_start, period_end = previous_month()
+    process = psutil.Process()
+    with throwaway_env(db, "rss") as env:
+        env.company.agent_billing_workers = 1  # all in this process, to see its memory
+        run = env["agent.billing.run"].create({"period_start": period_start,
+                                               "period_end": period_end})
+        env.cr.commit()
+        before = process.memory_info().rss
+        run._bill_batches(commit=True)
+        env.cr.commit()
+        after = process.memory_info().rss
+        invoices = len(run.move_ids)
+    return {"rss_growth_mb_10k_clients": round((after - before) / 2**20, 1),
+            "rss_run_invoices": invoices}
 
 
 def measure_ingest(db):
     """Ingestion over HTTP (tools/bench_ingest.py) against a throwaway copy of ``db``."""
     import bench_ingest
 
-    copy = copy_db(db, "ingest")
-    try:
+    with throwaway_copy(db, "ingest") as copy:
         return bench_ingest.run(copy)
-    finally:
-        drop(copy)
 
 
 def main(argv=None):

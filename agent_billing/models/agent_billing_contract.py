@@ -170,38 +170,27 @@ class AgentBillingContract(models.Model):
         self.write({"state": "draft"})
 
     # --- Rating -------------------------------------------------------------------------------
-    def _rating_deployments(self, period_start, period_end, candidates=None):
-        """Deployments billed on this contract: its own, plus the client's unassigned ones.
-
-        ``candidates`` (prefetched for a batch of contracts) are filtered in memory instead of
-        searched; both ways select the same records.
-        """
-        self.ensure_one()
+    def _select(self, model, domain, candidates):
+        """Records of ``model`` matching ``domain``: searched, or, when a batch prefetched
+        ``candidates``, filtered from them in memory with the very same domain."""
         if candidates is not None:
-            return candidates.filtered(
-                lambda d: d.partner_id == self.partner_id and d.company_id == self.company_id
-                and d.state in ("active", "ended") and d.date_start <= period_end
-                and (not d.date_end or d.date_end >= period_start)
-                and d.contract_id in (self, self.browse())
-            )
+            return candidates.filtered_domain(domain)
+        return self.env[model].search(domain)
+
+    def _rating_deployments(self, period_start, period_end, candidates=None):
+        """Deployments billed on this contract: its own, plus the client's unassigned ones."""
+        self.ensure_one()
         Deployment = self.env["agent.billing.deployment"]
-        return Deployment.search(
-            Deployment._billable_domain(period_start, period_end)
-            + [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id),
-               "|", ("contract_id", "=", self.id), ("contract_id", "=", False)]
-        )
+        return self._select("agent.billing.deployment", Deployment._billable_domain(
+            period_start, period_end) + [
+            ("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id),
+            "|", ("contract_id", "=", self.id), ("contract_id", "=", False),
+        ], candidates)
 
     def _rating_usages(self, period_start, period_end, unbilled_only=False, candidates=None):
         """Usage of the period; with ``unbilled_only``, also earlier usage of this contract that
         no invoice billed yet (e.g. reported late, or released from a cancelled draft)."""
         self.ensure_one()
-        if candidates is not None:
-            lower = min(self.date_start, period_start) if unbilled_only else period_start
-            return candidates.filtered(
-                lambda u: u.partner_id == self.partner_id and u.company_id == self.company_id
-                and lower <= u.date <= period_end
-                and not (unbilled_only and u.invoice_line_id)
-            )
         domain = [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id),
                   ("date", "<=", period_end)]
         if unbilled_only:
@@ -209,7 +198,7 @@ class AgentBillingContract(models.Model):
                        ("invoice_line_id", "=", False)]
         else:
             domain += [("date", ">=", period_start)]
-        return self.env["agent.billing.usage"].search(domain)
+        return self._select("agent.billing.usage", domain, candidates)
 
     def _billing_plan(self, run_start, run_end):
         """What this contract bills in a run covering [run_start, run_end], or None.
@@ -244,16 +233,11 @@ class AgentBillingContract(models.Model):
 
     def _rating_overrides(self, period_start, period_end, candidates=None):
         self.ensure_one()
-        if candidates is not None:
-            return candidates.filtered(
-                lambda o: o.partner_id == self.partner_id and o.company_id == self.company_id
-                and o.date_from <= period_end and (not o.date_to or o.date_to >= period_start)
-            )
-        return self.env["agent.billing.price.override"].search(
-            [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id),
-             ("date_from", "<=", period_end),
-             "|", ("date_to", "=", False), ("date_to", ">=", period_start)]
-        )
+        return self._select("agent.billing.price.override", [
+            ("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id),
+            ("date_from", "<=", period_end),
+            "|", ("date_to", "=", False), ("date_to", ">=", period_start),
+        ], candidates)
 
     def _rate_period(self, period_start, period_end, deployments=None, usages=None,
                      overrides=None):

@@ -187,15 +187,8 @@ class AgentBillingRun(models.Model):
             ("state", "in", ("active", "closed")),
             ("date_start", "<=", self.period_end + timedelta(days=366)),
         ], order="id")
-        planned = []
-        for contract in contracts:
-            plan = contract._billing_plan(self.period_start, self.period_end)
-            if plan and plan[1] >= plan[0] and (
-                contract.state == "active" or not contract.date_end
-                or contract.date_end >= self.period_start
-            ):
-                planned.append((contract, plan))
-        return planned
+        plans = ((c, c._billing_plan(self.period_start, self.period_end)) for c in contracts)
+        return [(contract, plan) for contract, plan in plans if plan]
 
     def action_compute(self):
         self._lock()
@@ -420,8 +413,7 @@ class AgentBillingRun(models.Model):
         total = len(todo)
         for start in range(0, total, batch_size):
             batch = todo[start:start + batch_size]
-            # a fresh cache per batch: the ORM's recomputations slow down with every record
-            # the transaction already holds in cache
+            # a fresh cache per batch keeps memory flat over big runs
             self.env.flush_all()
             self.env.invalidate_all()
             batch = batch.with_prefetch(batch._ids)

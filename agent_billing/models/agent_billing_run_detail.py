@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 from odoo.tools.misc import formatLang
@@ -40,6 +40,7 @@ class AgentBillingRunDetail(models.Model):
     usage_ids = fields.Many2many("agent.billing.usage", string="Usage Records")
     usage_count = fields.Integer(compute="_compute_usage_count")
 
+    @api.depends("usage_ids")
     def _compute_usage_count(self):
         for detail in self:
             detail.usage_count = len(detail.usage_ids)
