@@ -124,6 +124,9 @@ def throwaway_copy(db, suffix):
         drop(copy)
 
 
+_CONFIGURED = []
+
+
 @contextmanager
 def throwaway_env(db, suffix):
     """A superuser environment on a throwaway copy of ``db``."""
@@ -131,8 +134,10 @@ def throwaway_env(db, suffix):
     from odoo import SUPERUSER_ID, api
     from odoo.modules.registry import Registry
 
-    odoo_pkg.tools.config.parse_config([f"--addons-path={odoo_env.addons_path()}",
-                                        "--log-level=warn"])
+    if not _CONFIGURED:  # Odoo's configuration can be parsed once per process
+        odoo_pkg.tools.config.parse_config([f"--addons-path={odoo_env.addons_path()}",
+                                            "--log-level=warn"])
+        _CONFIGURED.append(True)
     with throwaway_copy(db, suffix) as copy, Registry(copy).cursor() as cr:
         yield api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
 
