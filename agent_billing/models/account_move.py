@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, float_compare
+
+from .agent_billing_run_detail import LINE_KINDS, PRICE_SOURCES
 
 BILLING_STATUSES = [
     ("draft", "Draft"),
@@ -37,6 +39,11 @@ class AccountMove(models.Model):
     )
     agent_period_start = fields.Date("Billing Period Start", copy=False, readonly=True)
     agent_period_end = fields.Date("Billing Period End", copy=False, readonly=True)
+    agent_period_released = fields.Boolean(
+        "Period Released for Rebilling", copy=False, readonly=True, tracking=True,
+        help="Fully credited, and its usage released: it no longer counts as this contract's "
+        "invoice for the period, which a billing run may bill again.",
+    )
     agent_run_id = fields.Many2one(
         "agent.billing.run", "Billing Run", copy=False, readonly=True, index="btree_not_null",
         check_company=True,
@@ -83,21 +90,54 @@ class AccountMove(models.Model):
     def init(self):
         # never two live invoices for the same contract and period, whoever creates them
         self.env.cr.execute(SQL(
-            """CREATE UNIQUE INDEX IF NOT EXISTS account_move_agent_contract_period_uniq
+            """DROP INDEX IF EXISTS account_move_agent_contract_period_uniq;
+               CREATE UNIQUE INDEX IF NOT EXISTS account_move_agent_contract_period_live_uniq
                ON account_move (agent_contract_id, agent_period_start, agent_period_end)
                WHERE agent_contract_id IS NOT NULL AND move_type = 'out_invoice'
-                 AND state != 'cancel'"""
+                 AND state != 'cancel' AND agent_period_released IS NOT TRUE"""
         ))
         return super().init()
 
+    @api.model
+    def _agent_live_domain(self):
+        """Customer invoices that bill their contract's period (not cancelled, not released)."""
+        return [("move_type", "=", "out_invoice"), ("state", "!=", "cancel"),
+                ("agent_period_released", "=", False)]
+
     def button_cancel(self):
         """A cancelled invoice no longer bills its usage: release it for a later run."""
-        usages = self.filtered(lambda m: m.state == "draft").invoice_line_ids.agent_usage_ids
+        drafts = self.filtered(lambda m: m.state == "draft")
+        usages = drafts.invoice_line_ids.agent_usage_ids
+        self._agent_cancel_prepaid_sales()
         result = super().button_cancel()
         usages.write({"invoice_line_id": False})
+        drafts.invoice_line_ids._agent_return_prepaid(_("invoice cancelled"))
         return result
 
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        sold = posted.filtered(lambda m: m.move_type == "out_invoice").invoice_line_ids.filtered(
+            lambda line: line.product_id.agent_prepaid_metric_id)
+        if sold:
+            # posting the invoice is the permission that matters; blocks and their ledger are
+            # billing records the invoicing user may not create directly
+            posted.check_access("write")
+            self.env["agent.billing.prepaid.block"].sudo()._create_from_invoice_lines(sold)
+        return posted
+
+    def _agent_cancel_prepaid_sales(self):
+        """Blocks sold by these posted invoices are cancelled with them (if still unused)."""
+        posted = self.filtered(lambda m: m.state == "posted")
+        if not posted:
+            return
+        blocks = self.env["agent.billing.prepaid.block"].sudo().search([
+            ("invoice_line_id", "in", posted.invoice_line_ids.ids), ("state", "!=", "cancelled")])
+        for move in posted:
+            move.check_access("write")  # as above: the invoice's own right decides
+            blocks.filtered(lambda b, m=move: b.invoice_line_id.move_id == m)._cancel_sale(move)
+
     def button_draft(self):
+        self._agent_cancel_prepaid_sales()
         for move in self:
             if move.state == "cancel" and move.agent_contract_id:
                 raise UserError(_(
@@ -112,8 +152,7 @@ class AccountMoveLine(models.Model):
 
     # --- Agent billing: where the line comes from ---
     agent_kind = fields.Selection(
-        [("agents", "Agents"), ("usage", "Usage"), ("minimum", "Minimum commitment")],
-        "Agent Billing Line", copy=False,
+        LINE_KINDS, "Agent Billing Line", copy=False,
     )
     agent_deployment_id = fields.Many2one("agent.billing.deployment", "Deployment", copy=False,
                                           index="btree_not_null")
@@ -124,12 +163,65 @@ class AccountMoveLine(models.Model):
     agent_days_in_period = fields.Integer("Days in Period", copy=False)
     agent_included_units = fields.Float("Included Units", digits="Agent Billing Quantity",
                                         copy=False)
+    agent_usage_quantity = fields.Float("Usage Quantity", digits="Agent Billing Quantity",
+                                        copy=False, help="All the usage of the line, included "
+                                        "units too (the line's quantity may be what is billed).")
+    agent_rate = fields.Float("Rate", digits="Product Price", copy=False,
+                              help="Monthly rate per agent, or tariff price per unit.")
     agent_band_summary = fields.Char("Tier Bands", copy=False)
-    agent_price_source = fields.Selection(
-        [("override", "Client override"), ("tier", "Contract tier"), ("catalog", "Catalog"),
-         ("contract", "Contract")], "Price From", copy=False,
-    )
+    agent_price_source = fields.Selection(PRICE_SOURCES, "Price From", copy=False)
+    agent_prepaid_block_id = fields.Many2one(
+        "agent.billing.prepaid.block", "Prepaid Block", copy=False, index="btree_not_null",
+        help="The prepaid block this line's usage drew on.")
+    agent_prepaid_remaining = fields.Float("Prepaid Left", digits="Agent Billing Quantity",
+                                           copy=False)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_release_usage(self):
+        self._agent_return_prepaid(_("line deleted"))
         self.agent_usage_ids.write({"invoice_line_id": False})
+
+    def _agent_consume_prepaid(self):
+        """Deduct what these prepaid lines covered from their blocks (once per line).
+
+        Rating used the balance of the moment; the block rows are locked and checked again so
+        that two invoices drawing on one block at once cannot take the same units."""
+        lines = self.filtered(lambda line: line.agent_prepaid_block_id and line.quantity > 0)
+        if not lines:
+            return
+        blocks = lines.agent_prepaid_block_id
+        self.env.cr.execute(SQL(
+            "SELECT id FROM agent_billing_prepaid_block WHERE id IN %s FOR NO KEY UPDATE",
+            tuple(blocks.ids)))
+        blocks.invalidate_recordset(["units_remaining"])
+        done = self.env["agent.billing.prepaid.move"].search([
+            ("invoice_line_id", "in", lines.ids), ("kind", "=", "deduction")]).invoice_line_id
+        for line in lines - done:
+            block = line.agent_prepaid_block_id
+            if float_compare(line.quantity, block.units_remaining,
+                             precision_digits=self.env["decimal.precision"].precision_get(
+                                 "Agent Billing Quantity")) > 0:
+                raise ValidationError(_(
+                    "Prepaid block %(block)s has %(left)s %(unit)s left but %(move)s draws "
+                    "%(qty)s: another invoice used it meanwhile. Compute the run again.",
+                    block=block.display_name, left=block.units_remaining,
+                    unit=block.unit_name or "", move=line.move_id.display_name,
+                    qty=line.quantity))
+            block._ledger("deduction", -line.quantity, invoice_line=line,
+                          date=line.move_id.agent_period_end or line.move_id.invoice_date,
+                          note=_("Usage on %(move)s", move=line.move_id.display_name))
+        blocks._check_low_balance()
+
+    def _agent_return_prepaid(self, why):
+        """Give back to their blocks the units these lines took (cancelled draft, deleted line,
+        released credit note)."""
+        moves = self.env["agent.billing.prepaid.move"].search([
+            ("invoice_line_id", "in", self.ids), ("kind", "in", ("deduction", "return"))])
+        taken = {}
+        for entry in moves:
+            taken[entry.block_id, entry.invoice_line_id] = (
+                taken.get((entry.block_id, entry.invoice_line_id), 0.0) + entry.quantity)
+        for (block, line), quantity in taken.items():
+            if quantity < 0:
+                block._ledger("return", -quantity, invoice_line=line, note=_(
+                    "%(move)s: %(why)s", move=line.move_id.display_name, why=why))

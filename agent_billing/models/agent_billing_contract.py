@@ -8,6 +8,7 @@ from ..rating import (
     ClientTerms,
     DeploymentInput,
     MetricPrice,
+    PrepaidBalance,
     UsageInput,
     UsagePrice,
     digits_to_rounding,
@@ -240,14 +241,16 @@ class AgentBillingContract(models.Model):
         ], candidates)
 
     def _rate_period(self, period_start, period_end, deployments=None, usages=None,
-                     overrides=None):
+                     overrides=None, prepaid_blocks=None):
         """Rate this contract for a period with the plain-Python core.
 
         Override > tier > catalog. An override valid for only part of the period prices only the
         days (deployments) or events (usage) inside its validity: each deployment is cut at the
         override's bounds and each usage event is priced by the override valid on its day.
-        Returns the core's ``Rating``; line keys are ``(product, override)`` for agent lines and
-        ``(metric, override)`` for usage lines, refs are deployment or usage records.
+        Returns the core's ``Rating``; line keys are ``(product, override)`` for agent lines,
+        ``(metric, override)`` for usage lines and ``((metric, override), block)`` for prepaid
+        lines; refs are deployment or usage records. ``prepaid_blocks`` (default: the client's
+        active blocks) cover usage before it is charged, at their current balance.
         """
         self.ensure_one()
         if deployments is None:
@@ -327,8 +330,21 @@ class AgentBillingContract(models.Model):
                 )
             usage_inputs.append(
                 UsageInput(ref=usage, metric=key, quantity=to_decimal(usage.quantity),
-                           agent_type=usage.product_id)
+                           agent_type=usage.product_id, day=usage.date, prepaid_metric=metric)
             )
+        prepaid = []
+        if usage_inputs:
+            if prepaid_blocks is None:
+                days = [u.date for u in usages]
+                prepaid_blocks = self.env["agent.billing.prepaid.block"]._rating_balances(
+                    self.partner_id, self.company_id, min(days), max(days))
+            prepaid = [
+                PrepaidBalance(ref=block, metric=block.metric_id,
+                               balance=to_decimal(block.units_remaining),
+                               start=block.date_start, end=block.date_expiry or None)
+                for block in prepaid_blocks.filtered(
+                    lambda b, p=self.partner_id: b.partner_id == p and b.units_remaining > 0)
+            ]
 
         terms = ClientTerms(
             billing_model=self.billing_model,
@@ -344,7 +360,8 @@ class AgentBillingContract(models.Model):
                 "Product Unit of Measure"
             ),
         )
-        return rate_client(terms, dep_inputs, usage_inputs, period_start, period_end)
+        return rate_client(terms, dep_inputs, usage_inputs, period_start, period_end,
+                           prepaid=prepaid)
 
     def _to_currency(self, amount, from_currency, date, digits=None):
         """A catalog price in the contract's currency, as an exact Decimal."""

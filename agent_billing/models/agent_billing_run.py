@@ -229,8 +229,8 @@ class AgentBillingRun(models.Model):
         existing = {
             (m.agent_contract_id.id, m.agent_period_start, m.agent_period_end): m
             for m in self.env["account.move"].search([
-                ("agent_contract_id", "in", contracts.ids), ("move_type", "=", "out_invoice"),
-                ("state", "!=", "cancel"),
+                ("agent_contract_id", "in", contracts.ids),
+                *self.env["account.move"]._agent_live_domain(),
             ])
         }
         Deployment = self.env["agent.billing.deployment"]
@@ -246,6 +246,8 @@ class AgentBillingRun(models.Model):
             ("partner_id", "in", partners.ids), ("company_id", "=", self.company_id.id),
             ("date_from", "<=", last), "|", ("date_to", "=", False), ("date_to", ">=", first),
         ])
+        prepaid = self.env["agent.billing.prepaid.block"]._rating_balances(
+            partners, self.company_id, first, last) if usages else None
         by_partner = {}
         for name, records in (("deployments", deployments), ("usages", usages),
                               ("overrides", overrides)):
@@ -261,6 +263,7 @@ class AgentBillingRun(models.Model):
                                     ("usages", "agent.billing.usage"),
                                     ("overrides", "agent.billing.price.override"))
             }
+            candidates["prepaid"] = prepaid
             vals_list.append(self._rating_row(contract, plan, previous.get(contract.id),
                                               existing, candidates))
         return self.env["agent.billing.run.line"].create(vals_list)
@@ -335,7 +338,8 @@ class AgentBillingRun(models.Model):
         usages = contract._rating_usages(usage_start, usage_end, unbilled_only=True,
                                          candidates=candidates.get("usages"))
         rating = contract._rate_period(period_start, period_end, deployments=deployments,
-                                       usages=usages, overrides=candidates.get("overrides"))
+                                       usages=usages, overrides=candidates.get("overrides"),
+                                       prepaid_blocks=candidates.get("prepaid"))
         details = [
             fields.Command.create(vals)
             for vals in self.env["agent.billing.run.detail"]._from_rating(contract, rating)
@@ -360,7 +364,8 @@ class AgentBillingRun(models.Model):
         result = score_anomalies(AnomalyInput(
             total=rating.total,
             previous_total=to_decimal(previous_total) if previous_total is not None else None,
-            line_amounts=tuple(line.amount for line in rating.lines),
+            # lines covered by a prepaid block are zero by design
+            line_amounts=tuple(line.amount for line in rating.lines if line.kind != "prepaid"),
             active_deployments=active_deployments,
             usage_events=len(usages),
             billing_model=contract.billing_model,

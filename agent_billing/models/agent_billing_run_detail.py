@@ -3,7 +3,10 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date
 from odoo.tools.misc import formatLang
 
-LINE_KINDS = [("agents", "Agents"), ("usage", "Usage"), ("minimum", "Minimum commitment")]
+LINE_KINDS = [("agents", "Agents"), ("usage", "Usage"), ("minimum", "Minimum commitment"),
+              ("prepaid", "Prepaid block")]
+PRICE_SOURCES = [("override", "Client override"), ("tier", "Contract tier"),
+                 ("catalog", "Catalog"), ("contract", "Contract"), ("prepaid", "Prepaid block")]
 
 
 class AgentBillingRunDetail(models.Model):
@@ -25,19 +28,20 @@ class AgentBillingRunDetail(models.Model):
     price_unit = fields.Float("Unit Price", digits="Product Price")
     discount = fields.Float("Discount (%)", digits="Discount")
     amount = fields.Monetary()
-    price_source = fields.Selection(
-        [("override", "Client override"), ("tier", "Contract tier"), ("catalog", "Catalog"),
-         ("contract", "Contract")], string="Price From",
-    )
+    price_source = fields.Selection(PRICE_SOURCES, string="Price From")
     agent_count = fields.Integer("Agents")
     days = fields.Integer()
     days_in_period = fields.Integer()
     metric_id = fields.Many2one("agent.billing.metric")
     usage_quantity = fields.Float(digits="Agent Billing Quantity")
+    rate = fields.Float("Rate", digits="Product Price",
+                        help="Monthly rate per agent, or tariff price per unit (per package).")
     included_units = fields.Float(digits="Agent Billing Quantity")
     band_summary = fields.Char("Bands")
     deployment_id = fields.Many2one("agent.billing.deployment", index="btree_not_null")
     usage_ids = fields.Many2many("agent.billing.usage", string="Usage Records")
+    prepaid_block_id = fields.Many2one("agent.billing.prepaid.block", "Prepaid Block")
+    prepaid_remaining = fields.Float("Prepaid Left", digits="Agent Billing Quantity")
     usage_count = fields.Integer(compute="_compute_usage_count")
 
     @api.depends("usage_ids")
@@ -69,6 +73,7 @@ class AgentBillingRunDetail(models.Model):
                 vals.update({
                     "product_id": product.id,
                     "deployment_id": deployment.id,
+                    "rate": float(data["monthly_rate"]),
                     "agent_count": data["agents"],
                     "days": data["days"],
                     "days_in_period": data["days_in_period"],
@@ -104,6 +109,8 @@ class AgentBillingRunDetail(models.Model):
                     "product_id": metric.product_id.id or False,
                     "metric_id": metric.id,
                     "usage_quantity": float(data["quantity"]),
+                    "rate": float(data["tariff_unit_price"]) if data["model"] in (
+                        "standard", "package") else 0.0,
                     "included_units": float(data["included"]),
                     "band_summary": bands or False,
                     "usage_ids": [fields.Command.set([usage.id for usage in line.refs])],
@@ -113,6 +120,25 @@ class AgentBillingRunDetail(models.Model):
                     raise UserError(_(
                         "Metric %(metric)s has no invoice product: set one in Invoicing > "
                         "Configuration > Agent Billing > Usage Metrics.", metric=metric.name))
+            elif line.kind == "prepaid":
+                (metric, _override), block = line.key
+                unit = metric.unit_name or metric.name
+                name = _("%(metric)s: %(qty)s %(unit)s covered by prepaid block %(block)s "
+                         "(%(left)s %(unit)s left)", metric=metric.name,
+                         qty=self._fmt(data["covered"], 0), unit=unit, block=block.name,
+                         left=self._fmt(data["remaining"], 0))
+                if data["expiry"]:
+                    name += _(", valid until %(date)s",
+                              date=format_date(self.env, data["expiry"]))
+                vals.update({
+                    "product_id": metric.product_id.id or False,
+                    "metric_id": metric.id,
+                    "usage_quantity": float(data["covered"]),
+                    "prepaid_block_id": block.id,
+                    "prepaid_remaining": float(data["remaining"]),
+                    "usage_ids": [fields.Command.set([usage.id for usage in line.refs])],
+                    "name": name,
+                })
             else:
                 tier = contract.tier_id
                 vals.update({
@@ -142,8 +168,12 @@ class AgentBillingRunDetail(models.Model):
             "days": self.days,
             "days_in_period": self.days_in_period,
             "included_units": self.included_units,
+            "usage_quantity": self.usage_quantity,
+            "rate": self.rate,
             "band_summary": self.band_summary,
             "price_source": self.price_source,
+            "prepaid_block_id": self.prepaid_block_id.id,
+            "prepaid_remaining": self.prepaid_remaining,
         })
 
     def _invoice_line_vals(self, detail):
@@ -160,8 +190,12 @@ class AgentBillingRunDetail(models.Model):
             "agent_days": detail.get("days") or 0,
             "agent_days_in_period": detail.get("days_in_period") or 0,
             "agent_included_units": detail.get("included_units") or 0.0,
+            "agent_usage_quantity": detail.get("usage_quantity") or 0.0,
+            "agent_rate": detail.get("rate") or 0.0,
             "agent_band_summary": detail.get("band_summary") or False,
             "agent_price_source": detail.get("price_source") or False,
+            "agent_prepaid_block_id": detail.get("prepaid_block_id") or False,
+            "agent_prepaid_remaining": detail.get("prepaid_remaining") or 0.0,
         }
         if detail.get("product_id"):
             vals["product_id"] = detail["product_id"]

@@ -143,6 +143,7 @@ class AgentBillingRunLine(models.Model):
         for detail, move_line in zip(self.detail_ids.sorted("sequence"),
                                      move.invoice_line_ids.sorted("sequence"), strict=True):
             detail.usage_ids.write({"invoice_line_id": move_line.id})
+        move.invoice_line_ids._agent_consume_prepaid()
         if float_compare(move.amount_untaxed, self.total,
                          precision_rounding=self.currency_id.rounding):
             raise ValidationError(_(

@@ -423,8 +423,8 @@ class AgentBillingUsage(models.Model):
             return {}
         moves = self.env["account.move"].search([
             ("agent_contract_id.partner_id", "in", list(partner_ids)),
-            ("move_type", "=", "out_invoice"), ("state", "!=", "cancel"),
             ("company_id", "=", self.env.company.id),
+            *self.env["account.move"]._agent_live_domain(),
         ])
         periods = {}
         for move in moves:

@@ -15,6 +15,14 @@ class ResPartner(models.Model):
     agent_override_ids = fields.One2many(
         "agent.billing.price.override", "partner_id", "Price Overrides"
     )
+    agent_prepaid_block_ids = fields.One2many(
+        "agent.billing.prepaid.block", "partner_id", "Prepaid Blocks",
+        domain=[("state", "=", "active")],
+    )
+    agent_prepaid_remaining = fields.Float(
+        "Prepaid Balance", digits="Agent Billing Quantity", compute="_compute_agent_prepaid",
+        help="Units left on the client's active prepaid blocks (all metrics).",
+    )
     agent_contract_id = fields.Many2one(
         "agent.billing.contract", "Current Contract", compute="_compute_agent_billing",
         help="The client's active contract today (the most recent one if several).",
@@ -155,4 +163,18 @@ class ResPartner(models.Model):
             "default_partner_id": self.commercial_partner_id.id,
             "search_default_this_month": 1,
         }
+        return action
+
+    @api.depends("agent_prepaid_block_ids.units_remaining")
+    def _compute_agent_prepaid(self):
+        for partner in self:
+            partner.agent_prepaid_remaining = sum(
+                partner.agent_prepaid_block_ids.mapped("units_remaining"))
+
+    def action_view_agent_prepaid(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "agent_billing.action_agent_billing_prepaid_block")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"search_default_active": 1}
         return action

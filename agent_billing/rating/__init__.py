@@ -25,6 +25,7 @@ from .pricing import (
     rate_client,
     resolve_price,
 )
+from .prepaid import PrepaidBalance, PrepaidPool
 from .proration import (
     CYCLE_MONTHS,
     active_days,
@@ -50,6 +51,8 @@ __all__ = [
     "DeploymentInput",
     "Line",
     "MetricPrice",
+    "PrepaidBalance",
+    "PrepaidPool",
     "PricingError",
     "Rating",
     "UsageCharge",

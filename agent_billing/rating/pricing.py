@@ -1,7 +1,7 @@
 """Rate one client for one billing period: invoice lines from deployments and usage."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -16,6 +16,7 @@ from .money import (
     round_money,
     to_decimal,
 )
+from .prepaid import PrepaidBalance, PrepaidPool
 from .proration import active_days, proration_fraction
 
 BILLING_MODELS = ("per_agent", "usage", "contract")
@@ -90,9 +91,13 @@ class UsageInput:
     metric: object
     quantity: Decimal
     agent_type: object = None
+    day: date | None = None
+    prepaid_metric: object = None  # what prepaid blocks cover (default: ``metric``)
 
     def __post_init__(self):
         _decimal_field(self, "quantity", non_negative=False)
+        if isinstance(self.day, datetime):
+            _set(self, "day", self.day.date())
 
 
 @dataclass(frozen=True)
@@ -270,13 +275,19 @@ def _agent_lines(terms, deployments, period_start, period_end, discount):
     return lines
 
 
-def _usage_lines(terms, usages, discount):
+def _usage_lines(terms, usages, discount, pools):
     totals = {}
     refs = {}
+    events = {}
     with calc_context():
         for usage in usages:
             totals[usage.metric] = totals.get(usage.metric, _ZERO) + usage.quantity
             refs.setdefault(usage.metric, []).append(usage.ref)
+            events.setdefault(usage.metric, []).append((usage.day, usage.quantity))
+    prepaid_metric = {
+        usage.metric: usage.metric if usage.prepaid_metric is None else usage.prepaid_metric
+        for usage in usages
+    }
     lines = []
     for metric in sorted(totals, key=_sort_key):
         try:
@@ -287,6 +298,31 @@ def _usage_lines(terms, usages, discount):
         total = totals[metric]
         if total < 0:
             raise PricingError(f"usage of metric {metric!r} is negative ({total})")
+        pool = pools.get(prepaid_metric[metric])
+        consumed = pool.allocate(events[metric], price.included_units) if pool else []
+        prepaid_lines = [
+            Line(
+                kind="prepaid",
+                key=(metric, block.ref),
+                refs=(),
+                description_data={"metric": metric, "block": block.ref, "covered": covered,
+                                  "remaining": remaining, "expiry": block.end},
+                quantity=covered,
+                unit_price=_ZERO,
+                discount_percent=_ZERO,
+                amount=_ZERO,
+                price_source="prepaid",
+            )
+            for block, covered, remaining in consumed
+        ]
+        with calc_context():
+            total -= sum((covered for _b, covered, _r in consumed), _ZERO)
+        if prepaid_lines and total == 0:
+            # all of it prepaid: the usage records belong to the (first) prepaid line
+            first = prepaid_lines[0]
+            prepaid_lines[0] = replace(first, refs=tuple(refs[metric]))
+            lines += prepaid_lines
+            continue
         charge = usage_charge(price, total)
         data = {
             "metric": metric,
@@ -325,6 +361,7 @@ def _usage_lines(terms, usages, discount):
                 price_source=source,
             )
         )
+        lines += prepaid_lines
     return lines
 
 
@@ -368,8 +405,14 @@ def rate_client(
     usages: Iterable[UsageInput],
     period_start: date,
     period_end: date,
+    prepaid: Iterable[PrepaidBalance] = (),
 ) -> Rating:
-    """Rate a client's deployments and usage for [period_start, period_end]."""
+    """Rate a client's deployments and usage for [period_start, period_end].
+
+    ``prepaid`` blocks cover usage (after included units) before it is charged: a usage line
+    is charged for what they leave, and each block used adds a zero-amount "prepaid" line
+    with the units it covered and its remaining balance.
+    """
     if not isinstance(terms, ClientTerms):
         raise PricingError(f"terms must be ClientTerms, got {terms!r}")
     if period_end < period_start:
@@ -380,7 +423,13 @@ def rate_client(
     if model in ("per_agent", "contract"):
         lines += _agent_lines(terms, list(deployments), period_start, period_end, discount)
     if model in ("usage", "contract"):
-        lines += _usage_lines(terms, list(usages), discount)
+        by_metric = {}
+        for balance in prepaid:
+            if not isinstance(balance, PrepaidBalance):
+                raise PricingError(f"prepaid must hold PrepaidBalance, got {balance!r}")
+            by_metric.setdefault(balance.metric, []).append(balance)
+        pools = {metric: PrepaidPool(blocks) for metric, blocks in by_metric.items()}
+        lines += _usage_lines(terms, list(usages), discount, pools)
     if model == "contract" and terms.minimum_commitment > 0:
         minimum = _minimum_line(terms, lines, period_start, period_end)
         if minimum is not None:

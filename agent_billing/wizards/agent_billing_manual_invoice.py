@@ -102,6 +102,7 @@ class AgentBillingManualInvoice(models.TransientModel):
             if usage_ids:
                 self.env["agent.billing.usage"].browse(usage_ids).write(
                     {"invoice_line_id": move_line.id})
+        move.invoice_line_ids._agent_consume_prepaid()
         return {
             "type": "ir.actions.act_window",
             "res_model": "account.move",
