@@ -51,7 +51,7 @@ class AgentBillingPrepaidBlock(models.Model):
                               digits="Agent Billing Quantity")
     units_remaining = fields.Float("Remaining", compute="_compute_units", store=True,
                                    digits="Agent Billing Quantity", tracking=True)
-    remaining_percent = fields.Float("Remaining (%)", compute="_compute_units")
+    remaining_percent = fields.Float("Remaining (%)", compute="_compute_units", store=True)
     state = fields.Selection(
         [("active", "Active"), ("exhausted", "Used Up"), ("expired", "Expired"),
          ("cancelled", "Cancelled")],
