@@ -13,3 +13,11 @@ from . import test_usage_api
 from . import test_usage_api_fuzz
 from . import test_security_rpc
 from . import test_usage_import
+from . import test_dunning
+from . import test_aging
+from . import test_credit_notes
+from . import test_prepaid
+from . import test_audit
+from . import test_invoice_report
+from . import test_export
+from . import test_portal

@@ -51,7 +51,8 @@ class TestBillingStatus(AgentBillingCommon):
         credited = self._invoice()
         reversal = self.env["account.move.reversal"].with_context(
             active_model="account.move", active_ids=credited.ids,
-        ).create({"journal_id": credited.journal_id.id, "reason": "error"})
+        ).create({"journal_id": credited.journal_id.id, "reason": "error",
+                  "agent_credit_type": "error"})
         reversal.refund_moves()
         credit_note = credited.reversal_move_ids
         credit_note.action_post()

@@ -149,3 +149,21 @@ class TestPrepaid(AgentBillingCommon):
         self.assertIn("another invoice used it meanwhile", row.message)
         self.assertFalse(row.move_id)
         self.assertEqual(block.units_remaining, 100.0)
+
+    def test_full_credit_note_with_release_gives_units_back(self):
+        self._sell()
+        block = self._block()
+        block._ledger("deduction", -500.0, note="earlier use")  # 500 left
+        march = self._bill(date(2025, 3, 1), date(2025, 3, 31))
+        self.assertEqual(march.amount_untaxed, 5.0)  # 500 prepaid + 100 x 0.05
+        self.assertEqual(block.units_remaining, 0.0)
+        march.action_post()
+        wizard = self.env["account.move.reversal"].with_context(
+            active_model="account.move", active_ids=march.ids,
+        ).create({"journal_id": march.journal_id.id, "reason": "usage double counted",
+                  "agent_credit_type": "error", "agent_release_usage": True})
+        wizard.refund_moves()
+        wizard.new_move_ids.action_post()
+        self.assertTrue(march.agent_period_released)
+        self.assertEqual((block.units_remaining, block.move_ids[-1].kind), (500.0, "return"))
+        self.assertFalse(march.invoice_line_ids.agent_usage_ids)
