@@ -6,7 +6,9 @@
 
 then, where Odoo 18 and PostgreSQL are available, the billing-run figures of tools/bench_odoo.py
 (raw_create_invoices_per_s, billing_run_invoices_per_s, billing_run_ratio_vs_raw_create,
-queries_per_invoice, rss_growth_mb_10k_clients).
+queries_per_invoice, rss_growth_mb_10k_clients), of tools/bench_reports.py
+(dashboard_ms_100k_invoices, aging_ms_100k_open) and of tools/bench_enterprise.py
+(budget_checks_per_s, consolidated_invoices_per_min).
 
 Options: ``--clients N`` (default 3000), ``--seed S``, ``--json PATH`` to also write the
 results as a JSON object (e.g. under .bench/, which git ignores).
@@ -134,8 +136,10 @@ def bench_rating_core(n, seed):
     return n / best
 
 
-def bench_odoo(extra_args):
-    """The billing-run figures of tools/bench_odoo.py, when Odoo 18 and PostgreSQL are here."""
+def bench_odoo(extra_args, script="bench_odoo.py"):
+    """The figures of an Odoo benchmark script (tools/bench_odoo.py: billing runs;
+    bench_reports.py: dashboard and aging; bench_enterprise.py: budgets and consolidated
+    invoices), when Odoo 18 and PostgreSQL are here."""
     probe = subprocess.run(
         [sys.executable, "-c", "import odoo.release as r; assert r.version_info[0] == 18"],
         capture_output=True,
@@ -148,7 +152,7 @@ def bench_odoo(extra_args):
         print("# skipped the Odoo benchmarks: PostgreSQL does not answer", flush=True)
         return {}
     results = {}
-    with subprocess.Popen([sys.executable, str(REPO / "tools" / "bench_odoo.py"), *extra_args],
+    with subprocess.Popen([sys.executable, str(REPO / "tools" / script), *extra_args],
                           stdout=subprocess.PIPE, text=True) as proc:
         for line in proc.stdout:
             print(line, end="", flush=True)
@@ -156,7 +160,7 @@ def bench_odoo(extra_args):
                 key, value = line.strip().split(": ", 1)
                 results[key] = value
     if proc.returncode:
-        raise SystemExit("the Odoo benchmarks failed")
+        raise SystemExit(f"the Odoo benchmarks of tools/{script} failed")
     return results
 
 
@@ -173,6 +177,9 @@ def main(argv=None):
     for name, value in results.items():
         print(f"{name}: {value}", flush=True)
     results.update(bench_odoo(args.odoo_args))
+    if results.get("billing_run_invoices_per_s"):  # Odoo is here: the addons' own figures
+        results.update(bench_odoo([], "bench_reports.py"))
+        results.update(bench_odoo([], "bench_enterprise.py"))
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w", encoding="utf-8") as f:

@@ -47,7 +47,7 @@ class AgentBillingPrepaidBlock(models.Model):
     move_ids = fields.One2many("agent.billing.prepaid.move", "block_id", "Ledger")
     units_total = fields.Float("Units Bought", compute="_compute_units", store=True,
                                digits="Agent Billing Quantity")
-    units_used = fields.Float("Units Used", compute="_compute_units", store=True,
+    units_used = fields.Float(compute="_compute_units", store=True,
                               digits="Agent Billing Quantity")
     units_remaining = fields.Float("Remaining", compute="_compute_units", store=True,
                                    digits="Agent Billing Quantity", tracking=True)

@@ -25,7 +25,7 @@ class AgentBillingPrepaidMove(models.Model):
     kind = fields.Selection(KINDS, required=True)
     quantity = fields.Float(required=True, digits="Agent Billing Quantity",
                             help="Units added (positive) or taken (negative).")
-    invoice_line_id = fields.Many2one("account.move.line", "Invoice Line", index="btree_not_null",
+    invoice_line_id = fields.Many2one("account.move.line", index="btree_not_null",
                                       ondelete="set null")
     invoice_id = fields.Many2one(related="invoice_line_id.move_id", string="Invoice")
     note = fields.Char()

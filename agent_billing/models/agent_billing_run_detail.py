@@ -34,13 +34,13 @@ class AgentBillingRunDetail(models.Model):
     days_in_period = fields.Integer()
     metric_id = fields.Many2one("agent.billing.metric")
     usage_quantity = fields.Float(digits="Agent Billing Quantity")
-    rate = fields.Float("Rate", digits="Product Price",
+    rate = fields.Float(digits="Product Price",
                         help="Monthly rate per agent, or tariff price per unit (per package).")
     included_units = fields.Float(digits="Agent Billing Quantity")
     band_summary = fields.Char("Bands")
     deployment_id = fields.Many2one("agent.billing.deployment", index="btree_not_null")
     usage_ids = fields.Many2many("agent.billing.usage", string="Usage Records")
-    prepaid_block_id = fields.Many2one("agent.billing.prepaid.block", "Prepaid Block")
+    prepaid_block_id = fields.Many2one("agent.billing.prepaid.block")
     prepaid_remaining = fields.Float("Prepaid Left", digits="Agent Billing Quantity")
     usage_count = fields.Integer(compute="_compute_usage_count")
 

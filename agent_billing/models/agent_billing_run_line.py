@@ -110,6 +110,8 @@ class AgentBillingRunLine(models.Model):
             vals["journal_id"] = journal.id
         if contract.payment_term_id:
             vals["invoice_payment_term_id"] = contract.payment_term_id.id
+        else:  # no terms: due on the invoice date (Odoo would take the day it is created)
+            vals["invoice_date_due"] = invoice_date
         return vals
 
     def _create_invoices(self):

@@ -76,6 +76,8 @@ class TestBillingRun(AgentBillingCommon):
         self.assertEqual((mid.agent_contract_id, mid.agent_period_start, mid.agent_period_end,
                           mid.agent_run_id, mid.invoice_date),
                          (self.k_mid, date(2025, 3, 1), date(2025, 3, 31), run, date(2025, 4, 1)))
+        if not self.k_mid.payment_term_id:
+            self.assertEqual(mid.invoice_date_due, date(2025, 4, 1), "due on the invoice date")
         grad = self._invoice(run, self.c_grad)
         self.assertEqual(grad.amount_untaxed, 470.00)
         self.assertEqual(grad.invoice_line_ids.agent_usage_ids, self.u_grad)
