@@ -1,0 +1,2 @@
+from . import agent_billing_approval_decision
+from . import agent_billing_dispute_resolve
