@@ -121,17 +121,23 @@ class ClientHistory:
 
     def __post_init__(self):
         object.__setattr__(self, "recurring", tuple(self.recurring))
-        object.__setattr__(self, "minimum", to_decimal(self.minimum))
+        if not isinstance(self.minimum, Decimal):
+            object.__setattr__(self, "minimum", to_decimal(self.minimum))
         if self.minimum < 0:
             raise ValueError(f"minimum commitment of {self.key!r} is negative: {self.minimum}")
-        actuals, by_index = {}, {}
-        for month, amount in self.actuals.items():
-            if month.day != 1:
+        given = self.actuals
+        if all(month.day == 1 and isinstance(amount, Decimal)
+               for month, amount in given.items()):  # already clean: the usual case
+            actuals = dict(given)
+            by_index = {month.year * 12 + month.month - 1: amount
+                        for month, amount in given.items()}
+        else:
+            actuals, by_index = {}, {}
+            for month, amount in given.items():
                 month = month_start(month)
-            amount = actuals.get(month, ZERO) + (
-                amount if isinstance(amount, Decimal) else to_decimal(amount))
-            actuals[month] = amount
-            by_index[month.year * 12 + month.month - 1] = amount
+                amount = actuals.get(month, ZERO) + to_decimal(amount)
+                actuals[month] = amount
+                by_index[month.year * 12 + month.month - 1] = amount
         object.__setattr__(self, "actuals", actuals)
         object.__setattr__(self, "_actuals_by_index", by_index)
 
