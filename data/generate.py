@@ -1047,7 +1047,7 @@ def _line_name(line, start, end):
     period = f"{start.isoformat()} to {end.isoformat()}"
     if line.kind == "agents":
         product = line.key[0]
-        text = (f"{product.name}: {data['agents']} agent(s) at {_fmt(data['monthly_rate'])} "
+        text = (f"{product.name}\n{data['agents']} agent(s) at {_fmt(data['monthly_rate'])} "
                 f"per month, {data['start'].isoformat()} to {data['end'].isoformat()}")
         if data["days"] != data["days_in_period"]:
             text += f" ({data['days']} of {data['days_in_period']} days)"

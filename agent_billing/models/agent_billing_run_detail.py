@@ -78,7 +78,7 @@ class AgentBillingRunDetail(models.Model):
                     "days": data["days"],
                     "days_in_period": data["days_in_period"],
                     "name": _(
-                        "%(type)s: %(agents)s agent(s), %(start)s - %(end)s (%(days)s of %(total)s "
+                        "%(type)s\n%(agents)s agent(s), %(start)s - %(end)s (%(days)s of %(total)s "
                         "days) at %(rate)s per agent per month",
                         type=product.name, agents=data["agents"],
                         start=format_date(self.env, data["start"]),
