@@ -84,7 +84,8 @@ class TestExport(ExportCase):
         self.assertEqual(mid["Amount Due"].value, 78.07, "178.07 less the 100.00 paid")
         self.assertEqual(mid["Total"].data_type, "n")
         self.assertEqual(mid["Total"].number_format, '"$ "#,##0.00')
-        self.assertEqual(mid["Billing Status"].value, "Partially Paid")
+        # no payment terms: due on its invoice date, long past, so overdue though partly paid
+        self.assertEqual(mid["Billing Status"].value, "Overdue")
         # one totals row (one currency), summing the money columns
         self.assertEqual(sheet["A7"].value, "Total")
         self.assertEqual(sheet["M7"].value, "=SUM(M2:M6)")
@@ -152,9 +153,13 @@ class TestExport(ExportCase):
                                         partner_ids=[Command.set((self.c_min | self.c_ovr).ids)])
         self.assertEqual({row["Client"] for row in self._csv(content)},
                          {"Minimum SA", "Override GmbH"})
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=self.inv["GRAD"].ids,
+        ).create({"payment_date": date(2025, 4, 12)})._create_payments()
+        self.assertEqual(self.inv["GRAD"].agent_billing_status, "paid")
         _wizard, content = self._export(dataset="invoices", file_format="csv",
-                                        billing_status="partial")
-        self.assertEqual([row["Number"] for row in self._csv(content)], [self.inv["MID"].name])
+                                        billing_status="paid")
+        self.assertEqual([row["Number"] for row in self._csv(content)], [self.inv["GRAD"].name])
         # the invoices of a client's contacts are the client's
         contact = self.env["res.partner"].create({"name": "Ann", "parent_id": self.c_min.id})
         extra = self.init_invoice("out_invoice", partner=contact, amounts=[10.0],
