@@ -142,6 +142,10 @@ class AgentBillingRunLine(models.Model):
 
     def _link_invoice(self, move):
         self.ensure_one()
+        if move.invoice_payment_term_id:
+            # a draft created with its lines gets its due date before its payment-term line
+            # exists (Odoo takes today); compute it again from the terms now
+            move._compute_invoice_date_due()
         for detail, move_line in zip(self.detail_ids.sorted("sequence"),
                                      move.invoice_line_ids.sorted("sequence"), strict=True):
             detail.usage_ids.write({"invoice_line_id": move_line.id})

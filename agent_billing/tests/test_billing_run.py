@@ -51,6 +51,7 @@ class TestBillingRun(AgentBillingCommon):
         return run.move_ids.filtered(lambda m: m.partner_id == partner)
 
     def test_hand_checked_scenario(self):
+        self.k_grad.payment_term_id = self.env.ref("account.account_payment_term_30days")
         run = self._run()
         run.action_compute()
         self.assertEqual(run.state, "computed")
@@ -80,6 +81,7 @@ class TestBillingRun(AgentBillingCommon):
             self.assertEqual(mid.invoice_date_due, date(2025, 4, 1), "due on the invoice date")
         grad = self._invoice(run, self.c_grad)
         self.assertEqual(grad.amount_untaxed, 470.00)
+        self.assertEqual(grad.invoice_date_due, date(2025, 5, 1), "the draft is due in 30 days")
         self.assertEqual(grad.invoice_line_ids.agent_usage_ids, self.u_grad)
         self.assertEqual(grad.invoice_line_ids.product_id, self.product_a)
         self.assertIn("1,000 at 0.1000", grad.invoice_line_ids.agent_band_summary)
