@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from ..rating import PricingError
 from .agent_billing_contract import BILLING_MODELS
@@ -172,9 +172,17 @@ class ResPartner(models.Model):
                 partner.agent_prepaid_block_ids.mapped("units_remaining"))
 
     def action_view_agent_prepaid(self):
+        return self._agent_client_action(
+            "agent_billing.action_agent_billing_prepaid_block", _("Prepaid blocks of %(client)s"),
+            context={"search_default_active": 1})
+
+    def _agent_client_action(self, xmlid, title, context=None):
+        """The window action ``xmlid`` on the records of this client (its commercial partner);
+        ``title`` has a %(client)s placeholder."""
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "agent_billing.action_agent_billing_prepaid_block")
-        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
-        action["context"] = {"search_default_active": 1}
+        partner = self.commercial_partner_id
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["name"] = title % {"client": partner.display_name}
+        action["domain"] = [("partner_id", "=", partner.id)]
+        action["context"] = context or {}
         return action

@@ -62,24 +62,10 @@ class ResPartner(models.Model):
 
     def action_view_agent_payment_history(self):
         """The payment history of the client (its commercial partner)."""
-        self.ensure_one()
-        partner = self.commercial_partner_id
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "agent_billing.action_agent_billing_payment_history"
-        )
-        action["name"] = _("Payments of %(client)s", client=partner.display_name)
-        action["domain"] = [("partner_id", "=", partner.id)]
-        action["context"] = {}
-        return action
+        return self._agent_client_action(
+            "agent_billing.action_agent_billing_payment_history", _("Payments of %(client)s"))
 
     def action_view_agent_aging(self):
         """The client's open receivables as of today, oldest first."""
-        self.ensure_one()
-        partner = self.commercial_partner_id
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "agent_billing.action_agent_billing_aging"
-        )
-        action["name"] = _("Aging of %(client)s", client=partner.display_name)
-        action["domain"] = [("partner_id", "=", partner.id)]
-        action["context"] = {}
-        return action
+        return self._agent_client_action(
+            "agent_billing.action_agent_billing_aging", _("Aging of %(client)s"))

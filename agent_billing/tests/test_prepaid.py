@@ -59,6 +59,9 @@ class TestPrepaid(AgentBillingCommon):
             "invoice_id": sale.id,
         }])
         self.assertEqual(self.client.agent_prepaid_remaining, 1000.0)
+        action = self.client.action_view_agent_prepaid()
+        self.assertEqual(self.env[action["res_model"]].search(action["domain"]), block)
+        self.assertEqual(action["name"], "Prepaid blocks of Retainer Ltd")
 
         march = self._bill(date(2025, 3, 1), date(2025, 3, 31))
         self.assertRecordValues(march.invoice_line_ids, [{
