@@ -6,6 +6,12 @@
 Every event of a batch is accounted for: the reply counts accepted, duplicate and rejected events
 and gives each rejected one its reason; accepted + duplicate + rejected == sent. Re-sending a
 batch is harmless. Bad requests get a JSON error with a 4xx status, never a server error.
+
+An event names its client by the client's billing reference (or a contract reference, or a
+partner id); only clients with a contract of the key's company active on the event's day are
+accepted, and any other client gets one generic reason that tells nothing about other clients.
+An event is billed on the calendar day of its timestamp in the client's billing time zone (the
+client's own, else the company's).
 """
 
 import json
@@ -109,6 +115,24 @@ class AgentBillingUsageApi(http.Controller):
         return request.make_json_response(openapi_spec(request.httprequest.host_url))
 
 
+CLIENT_DESCRIPTION = (
+    "The client's billing reference (Billing Reference on its Billing tab, unique in the "
+    "company), or the reference of one of its contracts (e.g. AGC/2025/0042); an integer is "
+    "read as a partner id. The client must have a contract of the API key's company that is "
+    "active on the event's billing day. Any other value is rejected with the same reason, "
+    "\"unknown client, or no active contract on the event's day\", whether the reference does "
+    "not exist, belongs to another company or has no active contract. The partner reference "
+    "(ref) is no longer read."
+)
+TIMESTAMP_DESCRIPTION = (
+    "ISO 8601; without an offset it is UTC. It is stored in UTC, and the event is billed on its "
+    "calendar day in the client's billing time zone (the client's own, else the company's "
+    "billing time zone, else the time zone of the company's address, else UTC): an event at "
+    "23:30 local time on the last day of a month belongs to that month. A change of time zone "
+    "applies to events recorded afterwards."
+)
+
+
 def openapi_spec(server_url):
     event = {
         "type": "object",
@@ -116,8 +140,8 @@ def openapi_spec(server_url):
         "properties": {
             "idempotency_key": {"type": "string", "maxLength": 255,
                                 "description": "Unique per company; a repeat is a duplicate."},
-            "client": {"oneOf": [{"type": "integer"}, {"type": "string"}],
-                       "description": "Partner id or partner reference."},
+            "client": {"oneOf": [{"type": "string"}, {"type": "integer"}],
+                       "description": CLIENT_DESCRIPTION},
             "deployment": {"oneOf": [{"type": "integer"}, {"type": "string"}],
                            "description": "Deployment id or reference (e.g. DEP/00042)."},
             "agent_type": {"oneOf": [{"type": "integer"}, {"type": "string"}],
@@ -125,7 +149,8 @@ def openapi_spec(server_url):
             "metric": {"type": "string", "description": "Metric code, e.g. task. Default: "
                        "the agent type's default metric."},
             "quantity": {"type": "number", "minimum": 0},
-            "timestamp": {"type": "string", "format": "date-time"},
+            "timestamp": {"type": "string", "format": "date-time",
+                          "description": TIMESTAMP_DESCRIPTION},
             "source": {"type": "string"},
         },
     }
@@ -155,7 +180,9 @@ def openapi_spec(server_url):
     return {
         "openapi": "3.0.3",
         "info": {"title": "Agent Billing usage ingestion", "version": "1.0.0",
-                 "description": "Report agent usage (tasks, executions, ...) for billing."},
+                 "description": "Report agent usage (tasks, executions, ...) for billing.\n\n"
+                                f"Clients: {CLIENT_DESCRIPTION}\n\n"
+                                f"Billing day: {TIMESTAMP_DESCRIPTION}"},
         "servers": [{"url": server_url.rstrip("/")}],
         "components": {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
                                                       "description": "An Odoo API key of a "

@@ -3,6 +3,8 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytz
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_compare, float_round
@@ -10,6 +12,16 @@ from odoo.tools import SQL, float_compare, float_round
 _logger = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
+
+
+def billing_day(timestamp, tz_name):
+    """Calendar day of ``timestamp`` (naive, UTC) in the time zone ``tz_name`` (empty or
+    unknown: UTC): the day, and so the billing period, a usage event belongs to."""
+    try:
+        zone = pytz.timezone(tz_name or "UTC")
+    except pytz.UnknownTimeZoneError:
+        zone = pytz.utc
+    return pytz.utc.localize(timestamp).astimezone(zone).date()
 
 
 class AgentBillingUsage(models.Model):
@@ -42,8 +54,10 @@ class AgentBillingUsage(models.Model):
     quantity = fields.Float(required=True, digits="Agent Billing Quantity", default=1.0)
     timestamp = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
     date = fields.Date(
-        compute="_compute_date", store=True, index=True,
-        help="Day of the event (UTC), which decides the billing period.",
+        compute="_compute_date", store=True, index=True, precompute=True,
+        help="Day of the event in the client's billing time zone (its own, else the "
+        "company's), which decides the billing period. Set when the event is recorded: a later "
+        "change of time zone does not move it.",
     )
     source = fields.Char(help="System that reported the event, e.g. the agent platform's name.")
     invoice_line_id = fields.Many2one(
@@ -92,10 +106,23 @@ class AgentBillingUsage(models.Model):
         billed = (operator == "=") == bool(value)
         return [("invoice_line_id", "!=" if billed else "=", False)]
 
-    @api.depends("timestamp")
+    # the time zones are read when the event is recorded, on purpose no dependency: a change of
+    # zone must not move the days (and billing periods) of recorded usage
+    @api.depends("timestamp", "partner_id", "company_id")
     def _compute_date(self):
         for usage in self:
-            usage.date = usage.timestamp.date() if usage.timestamp else False
+            usage.date = usage._billing_day(
+                usage.timestamp, usage.partner_id, usage.company_id or self.env.company
+            ) if usage.timestamp else False
+
+    @api.model
+    def _billing_day(self, timestamp, partner, company):
+        """The ``date`` of a usage event of ``partner`` in ``company`` at ``timestamp`` (UTC):
+        its calendar day in the client's billing time zone, else the company's. The one rule of
+        the ORM (``_compute_date``) and of the SQL ingestion (``_ingest_row``)."""
+        tz_name = (partner._agent_billing_tz(company) if partner
+                   else company._agent_billing_tz())
+        return billing_day(timestamp, tz_name)
 
     @api.depends("idempotency_key", "metric_id", "quantity")
     def _compute_display_name(self):
@@ -213,12 +240,14 @@ class AgentBillingUsage(models.Model):
     def _ingest(self, events, source=None):
         """Validate and store a batch of usage events; account for every one of them.
 
-        ``events`` is a list of dicts with keys ``idempotency_key``, ``client`` (partner id or
-        reference), ``deployment`` (deployment id or reference) or ``agent_type`` (product id or
+        ``events`` is a list of dicts with keys ``idempotency_key``, ``client`` (billing
+        reference, contract reference or partner id, see ``_ingest_resolve_clients``),
+        ``deployment`` (deployment id or reference) or ``agent_type`` (product id or
         internal reference), ``metric`` (code), ``quantity`` and ``timestamp`` (ISO 8601).
         Returns ``{"accepted": n, "duplicate": n, "rejected": n, "results": [...]}`` where
         ``results[i]`` is ``{"index": i, "status": ..., "reason"?: ..., "id"?: ...}`` and
-        accepted + duplicate + rejected == len(events).
+        accepted + duplicate + rejected == len(events). An event's ``date`` (its billing day)
+        is the day of its timestamp in the client's billing time zone (``_billing_day``).
 
         Built for volume: references are resolved with one query per kind for the whole batch,
         and the events are inserted with one ``INSERT ... ON CONFLICT DO NOTHING``, so that the
@@ -246,16 +275,22 @@ class AgentBillingUsage(models.Model):
             else:
                 parsed.append((index, values))
         refs = usage._ingest_resolve([values for _i, values in parsed])
-        policy = company.sudo().agent_billing_late_usage  # access checked above
-        billed = usage._ingest_billed_periods({
-            partner.id for _i, values in parsed
-            if (partner := refs["client"].get(values["client"]))
-        }) if policy == "refuse" else {}
-        seen = {}
-        rows = []
+        valid = []
         for index, values in parsed:
             row, reason = usage._ingest_row(values, refs)
-            if not reason and billed:
+            if reason:
+                results[index] = {"index": index, "status": "rejected", "reason": reason}
+            else:
+                valid.append((index, row))
+        policy = company.sudo().agent_billing_late_usage  # access checked above
+        billed = usage._ingest_billed_periods(
+            {row["partner_id"] for _i, row in valid}
+        ) if policy == "refuse" else {}
+        seen = {}
+        rows = []
+        for index, row in valid:
+            reason = None
+            if billed:
                 for start, end, move_name in billed.get(row["partner_id"], ()):
                     if start <= row["date"] <= end:
                         reason = _("%(day)s is already billed by %(move)s", day=row["date"],
@@ -350,11 +385,11 @@ class AgentBillingUsage(models.Model):
         return moment.replace(microsecond=0)
 
     def _ingest_resolve(self, parsed):
-        """{kind: {ref: record}} for every reference of the batch, one query per kind."""
+        """{kind: {ref: record}} for every reference of the batch, one query per kind; for
+        ``client``, see ``_ingest_resolve_clients``."""
         company = self.env.company
         company_domain = [("company_id", "in", [False, company.id])]
         specs = {
-            "client": ("res.partner", "ref", []),
             "deployment": ("agent.billing.deployment", "name",
                            [("company_id", "=", company.id)]),
             "agent_type": ("product.product", "default_code", [("is_agent_type", "=", True)]),
@@ -378,14 +413,73 @@ class AgentBillingUsage(models.Model):
                     if name in wanted and (name not in found or record.company_id):
                         found[name] = record  # a company's own record beats a shared one
             resolved[kind] = found
+        resolved["client"], resolved["contracts"] = self._ingest_resolve_clients(
+            {values["client"] for values in parsed})
         return resolved
+
+    def _ingest_resolve_clients(self, wanted):
+        """Who the ``client`` values of a batch may name: ({value: [(client, contract)]},
+        {client id: its active contracts in this company}).
+
+        A string is a client's billing reference (``res.partner.agent_billing_ref``, unique
+        among the partners this company sees) or the reference of one of its contracts in this
+        company (then ``contract`` is that contract, else None); an integer is a partner id (of
+        the client or one of its contacts), the API's first form. Only partners of this company
+        or shared ones count, and only clients with an active contract here are gathered;
+        whether a contract covers the event's day is ``_ingest_row``'s to decide. A value that
+        names two clients names none.
+        """
+        company = self.env.company
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        Contract = self.env["agent.billing.contract"]
+        ids = [ref for ref in wanted if isinstance(ref, int)]
+        names = [ref for ref in wanted if isinstance(ref, str)]
+        visible = [("company_id", "in", [False, company.id])]
+        found = {}
+        if ids:
+            for partner in Partner.search(visible + [("id", "in", ids)]):
+                found.setdefault(partner.id, []).append((partner.commercial_partner_id, None))
+        if names:
+            for partner in Partner.search(visible + [("agent_billing_ref", "in", names)]):
+                found.setdefault(partner.agent_billing_ref, []).append(
+                    (partner.commercial_partner_id, None))
+            for contract in Contract.search([("company_id", "=", company.id),
+                                             ("state", "=", "active"), ("name", "in", names)]):
+                found.setdefault(contract.name, []).append((contract.partner_id, contract))
+        clients = Partner.browse({client.id for pairs in found.values() for client, _c in pairs})
+        contracts = {}
+        if clients:
+            for contract in Contract.search([("company_id", "=", company.id),
+                                             ("state", "=", "active"),
+                                             ("partner_id", "in", clients.ids)]):
+                contracts.setdefault(contract.partner_id.id, []).append(contract)
+        return found, contracts
+
+    def _ingest_client(self, values, refs):
+        """(client, billing day) of a parsed event, or (None, None) if its ``client`` names no
+        client with a contract of this company active on that day. Nothing tells the caller
+        why: the reason is the same whether the reference does not exist, is another
+        company's or has no active contract, so that the answer reveals no other client."""
+        candidates = refs["client"].get(values["client"], ())
+        clients = {client for client, _contract in candidates}
+        if len(clients) != 1:
+            return None, None
+        client = clients.pop()
+        if any(contract is None for _client, contract in candidates):
+            contracts = refs["contracts"].get(client.id, ())
+        else:  # named by a contract reference: that contract
+            contracts = [contract for _client, contract in candidates]
+        day = self._billing_day(values["timestamp"], client, self.env.company)
+        if not any(c.date_start <= day and (not c.date_end or c.date_end >= day)
+                   for c in contracts):
+            return None, None
+        return client, day
 
     def _ingest_row(self, values, refs):
         """Database row of a parsed event. Returns (row, None) or (None, reason)."""
-        partner = refs["client"].get(values["client"])
+        partner, day = self._ingest_client(values, refs)
         if not partner:
-            return None, _("unknown client %(c)r", c=values["client"])
-        partner = partner.commercial_partner_id
+            return None, _("unknown client, or no active contract on the event's day")
         deployment = self.env["agent.billing.deployment"]
         if values["deployment"] is not None:
             deployment = refs["deployment"].get(values["deployment"], deployment)
@@ -413,7 +507,7 @@ class AgentBillingUsage(models.Model):
             "metric_id": metric.id,
             "quantity": values["quantity"],
             "timestamp": values["timestamp"],
-            "date": values["timestamp"].date(),
+            "date": day,
             "source": values["source"],
         }, None
 

@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from odoo.addons.base.models.res_partner import _tz_get
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -38,10 +40,22 @@ class ResCompany(models.Model):
         "Ingestion Requests per Minute", default=600,
         help="Per API key; further requests get HTTP 429 with Retry-After. 0: no limit.",
     )
+    agent_billing_tz = fields.Selection(
+        _tz_get, "Billing Time Zone",
+        help="Usage is billed on the calendar day of its timestamp in this time zone, unless "
+        "the client has a billing time zone of its own. Empty: the time zone of the company's "
+        "address, else UTC. A change applies to usage recorded afterwards; recorded usage keeps "
+        "its day.",
+    )
     agent_billing_journal_id = fields.Many2one(
         "account.journal", domain="[('type', '=', 'sale')]",
         check_company=True, help="Sales journal of billing-run invoices. Empty: the default.",
     )
+
+    def _agent_billing_tz(self):
+        """The company's time zone of billing days: its setting, its address's, else UTC."""
+        self.ensure_one()
+        return self.agent_billing_tz or self.partner_id.tz or "UTC"
 
     @api.constrains("agent_billing_run_day", "agent_billing_change_threshold",
                     "agent_billing_batch_size")

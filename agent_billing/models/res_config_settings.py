@@ -19,3 +19,4 @@ class ResConfigSettings(models.TransientModel):
                                               readonly=False)
     agent_billing_journal_id = fields.Many2one(related="company_id.agent_billing_journal_id",
                                                readonly=False)
+    agent_billing_tz = fields.Selection(related="company_id.agent_billing_tz", readonly=False)

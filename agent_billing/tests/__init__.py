@@ -13,6 +13,8 @@ from . import test_usage_api
 from . import test_usage_api_fuzz
 from . import test_security_rpc
 from . import test_usage_import
+from . import test_ingest_identity
+from . import test_usage_timezone
 from . import test_dunning
 from . import test_aging
 from . import test_credit_notes

@@ -11,6 +11,8 @@ class TestIngest(AgentBillingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.client_a.agent_billing_ref = "CLA"
+        cls._contract(cls.client_a, "per_agent")
         cls.deployment = cls._deploy(cls.client_a, cls.agent_support, 2, date(2025, 1, 1))
 
     def _event(self, key, **kw):
@@ -47,7 +49,7 @@ class TestIngest(AgentBillingCommon):
             "rejected", "rejected", "rejected", "rejected", "accepted", "accepted",
         ])
         reasons = {r["index"]: r.get("reason", "") for r in result["results"]}
-        self.assertIn("unknown client 'NOPE'", reasons[3])
+        self.assertEqual(reasons[3], "unknown client, or no active contract on the event's day")
         self.assertIn("negative", reasons[4])
         self.assertIn("not a number", reasons[5])
         self.assertIn("timestamp", reasons[6])

@@ -25,8 +25,13 @@ class TestUsageApi(HttpCase):
             "is_agent_type": True, "agent_monthly_rate": 100.0,
             "agent_usage_metric_id": cls.metric.id,
         })
-        cls.client = cls.env["res.partner"].create({"name": "API Client", "ref": "APICL",
+        cls.client = cls.env["res.partner"].create({"name": "API Client", "ref": "LEGACY",
+                                                    "agent_billing_ref": "APICL",
                                                     "is_company": True})
+        cls.contract = cls.env["agent.billing.contract"].create({
+            "partner_id": cls.client.id, "billing_model": "usage",
+            "date_start": date(2025, 1, 1), "state": "active",
+        })
         cls.ingest_user = new_test_user(
             cls.env, login="ingest_bot", groups="agent_billing.group_agent_billing_ingest",
             company_id=cls.company.id,
@@ -56,7 +61,8 @@ class TestUsageApi(HttpCase):
         self.assertEqual(response.status_code, 200, response.text)
         body = response.json()
         self.assertEqual((body["accepted"], body["duplicate"], body["rejected"]), (5, 0, 1))
-        self.assertEqual(body["results"][5]["reason"], "unknown client 'NOPE'")
+        self.assertEqual(body["results"][5]["reason"],
+                         "unknown client, or no active contract on the event's day")
         stored = self.env["agent.billing.usage"].search([("idempotency_key", "like", "api-%")])
         self.assertEqual(len(stored), 5)
         self.assertEqual(set(stored.mapped("source")), {"platform-x"})
@@ -104,10 +110,7 @@ class TestUsageApi(HttpCase):
         self.assertEqual(self._post(self._events(1, "rl-d"), key=other).status_code, 200)
 
     def _billed_march(self):
-        contract = self.env["agent.billing.contract"].create({
-            "partner_id": self.client.id, "billing_model": "usage",
-            "date_start": date(2025, 1, 1), "state": "active",
-        })
+        contract = self.contract
         self.metric.product_id = self.env["product.product"].create(
             {"name": "API usage", "type": "service"})
         run = self.env["agent.billing.run"].create({
@@ -164,8 +167,19 @@ class TestUsageApi(HttpCase):
         post = spec["paths"][API]["post"]
         self.assertEqual(set(post["responses"]), {"200", "400", "401", "403", "413", "429"})
         self.assertIn("Retry-After", post["responses"]["429"]["headers"])
+        event = post["requestBody"]["content"]["application/json"]["schema"]["oneOf"][1]["items"]
+        client = event["properties"]["client"]["description"]
+        self.assertIn("billing reference", client)
+        self.assertIn("active on the event's billing day", client)
+        self.assertIn("unknown client, or no active contract on the event's day", client)
+        timestamp = event["properties"]["timestamp"]["description"]
+        self.assertIn("calendar day in the client's billing time zone", timestamp)
+        self.assertIn("23:30 local time on the last day of a month belongs to that month",
+                      timestamp)
+        self.assertIn(timestamp, spec["info"]["description"])
 
     def test_timestamps_with_offsets_are_stored_in_utc(self):
+        self.company.agent_billing_tz = "UTC"
         body = self._post(self._events(1, "tz", timestamp="2025-03-05T23:30:00-02:00")).json()
         self.assertEqual(body["accepted"], 1)
         usage = self.env["agent.billing.usage"].browse(body["results"][0]["id"])

@@ -2,7 +2,7 @@ import json
 import logging
 import os
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -73,8 +73,13 @@ class TestUsageApiFuzz(HttpCase):
             "name": "Fuzz Agent", "default_code": "FZ-AGT", "type": "service",
             "is_agent_type": True, "agent_usage_metric_id": metric.id,
         })
-        cls.env["res.partner"].create({"name": "Fuzz Client", "ref": "FUZZ",
-                                       "is_company": True})
+        client = cls.env["res.partner"].create({"name": "Fuzz Client",
+                                                "agent_billing_ref": "FUZZ",
+                                                "is_company": True})
+        cls.env["agent.billing.contract"].create({
+            "partner_id": client.id, "billing_model": "usage", "date_start": date(2000, 1, 1),
+            "state": "active",
+        })
         user = new_test_user(cls.env, login="fuzz_bot",
                              groups="agent_billing.group_agent_billing_ingest")
         cls.key = cls.env["res.users.apikeys"].with_user(user).sudo()._generate(

@@ -10,6 +10,7 @@ from odoo.tests import Form, new_test_user, tagged
 
 from .common import AgentBillingCommon
 
+UNKNOWN_CLIENT = "unknown client, or no active contract on the event's day"
 MIXED_CSV = """idempotency_key,client,agent_type,metric,quantity,timestamp,source
 imp-1,CLA,T-SUP,t_task,3,2025-03-04T10:00:00Z,
 imp-2,CLB,T-SUP,t_task,2.5,2025-03-05 11:00:00,crm
@@ -28,6 +29,10 @@ class TestUsageImport(AgentBillingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.Usage = cls.env["agent.billing.usage"]
+        cls.client_a.agent_billing_ref = "CLA"
+        cls.client_b.agent_billing_ref = "CLB"
+        cls._contract(cls.client_a, "usage")
+        cls._contract(cls.client_b, "usage")
         cls.existing = cls._usage(cls.client_a, cls.metric_task, 7, datetime(2025, 3, 1),
                                   "existing-1")
         cls.deployment = cls._deploy(cls.client_a, cls.agent_support, 2, date(2025, 1, 1))
@@ -67,7 +72,7 @@ class TestUsageImport(AgentBillingCommon):
             (3, "ok", "imp-2", ""),
             (4, "duplicate", "existing-1", "already recorded; the original is kept"),
             (5, "duplicate", "imp-1", "same idempotency key as row 2 of this file"),
-            (6, "error", "imp-3", "unknown client 'NOPE'"),
+            (6, "error", "imp-3", UNKNOWN_CLIENT),
             (7, "error", "imp-4", "quantity -1.0 is negative"),
             (8, "error", "imp-5", "timestamp is missing or not an ISO 8601 date-time"),
             (9, "ok", "imp-6", ""),
@@ -90,7 +95,7 @@ class TestUsageImport(AgentBillingCommon):
         self.assertEqual(report[3], ["4", "duplicate", "existing-1",
                                      "already recorded; the original is kept",
                                      str(self.existing.id)])
-        self.assertEqual(report[5], ["6", "error", "imp-3", "unknown client 'NOPE'", ""])
+        self.assertEqual(report[5], ["6", "error", "imp-3", UNKNOWN_CLIENT, ""])
         action = wizard.action_download_report()
         self.assertEqual(action["type"], "ir.actions.act_url")
         self.assertIn(f"/web/content/agent.billing.usage.import/{wizard.id}/report_file/"

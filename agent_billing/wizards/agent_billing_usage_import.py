@@ -50,7 +50,12 @@ class AgentBillingUsageImport(models.TransientModel):
         attachment=False,
         help="CSV (comma or semicolon separated, UTF-8) or XLSX (first sheet) with a header row. "
         "Columns: idempotency_key, client, quantity, timestamp (required); deployment, "
-        "agent_type, metric, source (optional).",
+        "agent_type, metric, source (optional). client: the client's Billing Reference (Billing "
+        "tab) or its contract's reference (a whole number: its partner id); only clients with "
+        "a contract of this company active on the event's day are accepted. timestamp: UTC "
+        "unless it has an offset; the event is billed on its calendar day in the client's "
+        "billing time zone (else the company's), "
+        "e.g. 23:30 on the 31st in that zone belongs to that month.",
     )
     file_name = fields.Char()
     source = fields.Char(
