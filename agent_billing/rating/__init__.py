@@ -11,6 +11,7 @@ from .charges import (
     usage_charge,
 )
 from .errors import PricingError
+from .ledger import Billed, Charge, Covered, DaySet, Due, LedgerError, coverage, reconcile
 from .money import digits_to_rounding, round_money, to_decimal
 from .pricing import (
     BILLING_MODELS,
@@ -26,6 +27,7 @@ from .pricing import (
     resolve_price,
 )
 from .prepaid import PrepaidBalance, PrepaidPool
+from .schedule import AgentSpan, UsageRecord, agent_dues, minimum_dues, usage_dues
 from .proration import (
     CYCLE_MONTHS,
     active_days,
@@ -42,6 +44,19 @@ __all__ = [
     "CHARGE_MODELS",
     "CYCLE_MONTHS",
     "AgentRate",
+    "AgentSpan",
+    "Billed",
+    "Charge",
+    "Covered",
+    "DaySet",
+    "Due",
+    "LedgerError",
+    "UsageRecord",
+    "agent_dues",
+    "coverage",
+    "minimum_dues",
+    "reconcile",
+    "usage_dues",
     "Anomaly",
     "AnomalyInput",
     "AnomalyResult",
