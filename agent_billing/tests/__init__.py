@@ -23,3 +23,4 @@ from . import test_audit
 from . import test_invoice_report
 from . import test_export
 from . import test_portal
+from . import test_translations
