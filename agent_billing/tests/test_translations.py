@@ -168,6 +168,7 @@ class TranslationCommon(AgentBillingInvoiceCommon):
         without the invoice lines' descriptions and band summaries: the billing run writes
         those (see test_line_descriptions_in_client_language)."""
         html = self.env["ir.actions.report"]._render_qweb_html(REPORT, self.moves.ids)[0]
+        self._keep(f"invoices_{self.LANG}.html", html)
         root = lxml_html.fromstring(html.decode())
         for node in root.xpath("//style | //script | //head"
                                " | //td[@name='account_invoice_line_name']"):
