@@ -92,7 +92,7 @@ class ResPartner(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # a billing reference names one client per company even under concurrent writes; a
         # partner shared by all companies (no company) has its own key 0 here, and the check
         # below keeps it apart from every company's references
@@ -101,6 +101,7 @@ class ResPartner(models.Model):
                ON res_partner (COALESCE(company_id, 0), agent_billing_ref)
                WHERE agent_billing_ref IS NOT NULL"""
         ))
+        return res
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -38,9 +38,14 @@ class TestIngestIdentity(AgentBillingCommon):
             "date_start": date(2025, 1, 1), "company_id": cls.company_b.id,
         })
         # a client of this company whose only contract is a draft
-        cls.idle = cls._create_client("Idle Client", "IDLE")
-        cls.idle.agent_billing_ref = "BR-IDLE"
+        cls.idle = cls._client("Idle Client", "IDLE", "BR-IDLE")
         cls._contract(cls.idle, "usage", state="draft")
+
+    @classmethod
+    def _client(cls, name, ref, billing_ref=False, **vals):
+        """A client with a legacy ``ref`` and, separately, a billing reference."""
+        return cls.env["res.partner"].create({"name": name, "ref": ref, "is_company": True,
+                                              "agent_billing_ref": billing_ref, **vals})
 
     def _event(self, key, client, **kw):
         return {"idempotency_key": key, "client": client, "agent_type": "T-SUP",
@@ -56,10 +61,8 @@ class TestIngestIdentity(AgentBillingCommon):
 
     # --- identity ------------------------------------------------------------------------------
     def test_clients_sharing_a_legacy_ref_no_longer_collide(self):
-        twin_1 = self._create_client("Twin One", "TWIN")
-        twin_2 = self._create_client("Twin Two", "TWIN")
-        twin_1.agent_billing_ref = "TWIN-1"
-        twin_2.agent_billing_ref = "TWIN-2"
+        twin_1 = self._client("Twin One", "TWIN", "TWIN-1")
+        twin_2 = self._client("Twin Two", "TWIN", "TWIN-2")
         self._contract(twin_1, "usage")
         self._contract(twin_2, "usage")
         result = self.Usage._ingest([
@@ -76,7 +79,7 @@ class TestIngestIdentity(AgentBillingCommon):
         self.assertEqual(stored[1].partner_id, twin_2)
 
     def test_duplicate_billing_reference_in_a_company_is_refused(self):
-        other = self._create_client("Other Client", "OTH")
+        other = self._client("Other Client", "OTH")
         with self.assertRaisesRegex(ValidationError,
                                     r"BR-A of Other Client is already used by Client A"):
             other.agent_billing_ref = "BR-A"
@@ -109,7 +112,7 @@ class TestIngestIdentity(AgentBillingCommon):
         with self.assertRaisesRegex(ValidationError,
                                     r"Jane is a contact of Client A: set the billing reference"):
             contact.agent_billing_ref = "JANE"
-        blank = self._create_client("Blank Client", "BLK")
+        blank = self._client("Blank Client", "BLK")
         blank.agent_billing_ref = "   "
         self.assertFalse(blank.agent_billing_ref)
 
@@ -121,8 +124,7 @@ class TestIngestIdentity(AgentBillingCommon):
             "partner_id": shared.id, "billing_model": "usage", "state": "active",
             "date_start": date(2025, 1, 1), "company_id": self.company_b.id,
         })
-        ended = self._create_client("Ended Client", "END")
-        ended.agent_billing_ref = "BR-END"
+        ended = self._client("Ended Client", "END", "BR-END")
         self._contract(ended, "usage", date_end=date(2025, 2, 28))
         events = [
             self._event("u-1", "NO-SUCH-REF"),
@@ -159,8 +161,7 @@ class TestIngestIdentity(AgentBillingCommon):
         self._assert_reveals_nothing(result["results"][0]["reason"], self.idle)
 
     def test_the_contract_must_cover_the_event_s_day(self):
-        late = self._create_client("Late Starter", "LATE")
-        late.agent_billing_ref = "BR-LATE"
+        late = self._client("Late Starter", "LATE", "BR-LATE")
         self._contract(late, "usage", start=date(2025, 3, 10), date_end=date(2025, 3, 20))
         result = self.Usage._ingest([
             self._event("d-1", "BR-LATE", timestamp="2025-03-09T23:59:59Z"),
@@ -172,10 +173,10 @@ class TestIngestIdentity(AgentBillingCommon):
                          ["rejected", "accepted", "accepted", "rejected"])
 
     def test_legacy_references_become_billing_references_where_unambiguous(self):
-        solo = self._create_client("Solo", "SOLO")
-        twin_1 = self._create_client("Twin One", "TWIN")
-        twin_2 = self._create_client("Twin Two", "TWIN")
-        taken = self._create_client("Taken", "BR-A")  # Client A's billing reference
+        solo = self._client("Solo", "SOLO")
+        twin_1 = self._client("Twin One", "TWIN")
+        twin_2 = self._client("Twin Two", "TWIN")
+        taken = self._client("Taken", "BR-A")  # Client A's billing reference
         done = self.env["res.partner"]._agent_billing_ref_from_legacy()
         self.assertIn(solo, done)
         self.assertEqual(solo.agent_billing_ref, "SOLO")
@@ -186,7 +187,7 @@ class TestIngestIdentity(AgentBillingCommon):
 
     # --- the import wizard -----------------------------------------------------------------------
     def test_import_wizard_follows_the_same_rules(self):
-        twin = self._create_client("Twin", "CLA")  # Client A's legacy reference
+        twin = self._client("Twin", "CLA")  # Client A's legacy reference
         self._contract(twin, "usage")
         content = (
             "idempotency_key,client,agent_type,quantity,timestamp\n"

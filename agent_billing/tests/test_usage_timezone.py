@@ -4,7 +4,7 @@ from datetime import date, datetime
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from ..models.agent_billing_usage import billing_day
+from ..models import agent_billing_usage
 from .common import AgentBillingCommon
 
 LA = "America/Los_Angeles"
@@ -113,6 +113,7 @@ class TestUsageTimezone(AgentBillingCommon):
                       wizard._fields["file"].help)
 
     def test_billing_day_function(self):
+        billing_day = agent_billing_usage.billing_day
         self.assertEqual(billing_day(LAST_EVENING_UTC, LA), date(2025, 3, 31))
         self.assertEqual(billing_day(LAST_EVENING_UTC, "UTC"), date(2025, 4, 1))
         self.assertEqual(billing_day(LAST_EVENING_UTC, False), date(2025, 4, 1))
