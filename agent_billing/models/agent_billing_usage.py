@@ -106,8 +106,8 @@ class AgentBillingUsage(models.Model):
         billed = (operator == "=") == bool(value)
         return [("invoice_line_id", "!=" if billed else "=", False)]
 
-    # the time zones are read when the event is recorded, on purpose no dependency: a change of
-    # zone must not move the days (and billing periods) of recorded usage
+    # the time zones are read when the event is recorded (precompute) and are on purpose no
+    # dependency: changing a zone must not move the days, and periods, of recorded usage
     @api.depends("timestamp", "partner_id", "company_id")
     def _compute_date(self):
         for usage in self:
@@ -425,8 +425,8 @@ class AgentBillingUsage(models.Model):
         among the partners this company sees) or the reference of one of its contracts in this
         company (then ``contract`` is that contract, else None); an integer is a partner id (of
         the client or one of its contacts), the API's first form. Only partners of this company
-        or shared ones count, and only clients with an active contract here are gathered;
-        whether a contract covers the event's day is ``_ingest_row``'s to decide. A value that
+        or shared ones count; each candidate comes with its active contracts of this company,
+        and whether one covers the event's day is ``_ingest_client``'s to decide. A value that
         names two clients names none.
         """
         company = self.env.company

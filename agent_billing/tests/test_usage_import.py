@@ -143,26 +143,30 @@ class TestUsageImport(AgentBillingCommon):
         self.assertEqual(len(self._stored("imp-%")), 3)
 
     def test_xlsx_with_datetime_and_numeric_cells(self):
+        self.client_b.agent_billing_ref = "2002"
         content = self._xlsx([
             ["Idempotency Key", "CLIENT", "Deployment", "agent type", "Metric", "Quantity",
              "Time_Stamp", "Notes"],
-            ["x-1", float(self.client_a.id), None, "T-SUP", "t_task", 2,
+            ["x-1", "CLA", None, "T-SUP", "t_task", 2,
              datetime(2025, 3, 4, 10, 30, 15), "ignored column"],
-            [1001.0, float(self.client_b.id), None, float(self.agent_sales.id), None, 1.5,
+            [1001.0, 2002.0, None, float(self.agent_sales.id), None, 1.5,
              date(2025, 3, 5), None],
             [None, None, None, None, None, None, None, None],  # a blank row is no event
-            ["x-3", float(self.client_a.id), float(self.deployment.id), None, None, 4,
+            ["x-3", "CLA", float(self.deployment.id), None, None, 4,
              datetime(2025, 3, 6, 8, 0), None],
+            # a number in the client column is a reference, not a partner id
+            ["x-4", float(self.client_a.id), None, "T-SUP", None, 1, date(2025, 3, 5), None],
         ])
-        wizard = self._wizard(content, name="usage.xlsx", source="sheet")
+        wizard = self._wizard(content, name="usage.xlsx", source="sheet", mode="valid_rows")
         wizard.action_check()
         self.assertEqual(self._report(wizard), [
             (2, "ok", "x-1", ""), (3, "ok", "1001", ""), (5, "ok", "x-3", ""),
+            (6, "error", "x-4", UNKNOWN_CLIENT),
         ])
         self.assertFalse(self._stored("x-%"))
         wizard.action_import()
         self.assertEqual((wizard.state, wizard.imported_count, wizard.error_count),
-                         ("done", 3, 0))
+                         ("done", 3, 1))
         x1 = self.Usage.search([("idempotency_key", "=", "x-1")])
         self.assertEqual((x1.partner_id, x1.product_id, x1.metric_id, x1.quantity, x1.timestamp,
                           x1.source),
@@ -176,6 +180,7 @@ class TestUsageImport(AgentBillingCommon):
         x3 = self.Usage.search([("idempotency_key", "=", "x-3")])
         self.assertEqual((x3.deployment_id, x3.product_id, x3.quantity),
                          (self.deployment, self.agent_support, 4.0))
+        self.assertFalse(self._stored("x-4"))
 
     def test_semicolon_csv_with_bom(self):
         content = ("\ufeffIdempotency Key;Client;Agent_Type;Quantity;Timestamp\r\n"

@@ -12,6 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..models.agent_billing_usage import MAX_BATCH
+from ..tools.spreadsheet import csv_row, csv_writer
 
 _logger = logging.getLogger(__name__)
 
@@ -19,8 +20,10 @@ MAX_ROWS = 100_000
 EVENT_COLUMNS = ("idempotency_key", "client", "deployment", "agent_type", "metric", "quantity",
                  "timestamp", "source")
 REQUIRED_COLUMNS = ("idempotency_key", "client", "quantity", "timestamp")
-ID_COLUMNS = ("client", "deployment", "agent_type")
-TEXT_COLUMNS = ("idempotency_key", "metric", "source")
+ID_COLUMNS = ("deployment", "agent_type")
+# a client is named by a reference, also when a spreadsheet stores it as a number: 1002 is the
+# billing reference "1002", never the partner id 1002 (which the API accepts as a JSON integer)
+TEXT_COLUMNS = ("idempotency_key", "client", "metric", "source")
 DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
 
@@ -51,7 +54,7 @@ class AgentBillingUsageImport(models.TransientModel):
         help="CSV (comma or semicolon separated, UTF-8) or XLSX (first sheet) with a header row. "
         "Columns: idempotency_key, client, quantity, timestamp (required); deployment, "
         "agent_type, metric, source (optional). client: the client's Billing Reference (Billing "
-        "tab) or its contract's reference (a whole number: its partner id); only clients with "
+        "tab) or its contract's reference, a number being read as text; only clients with "
         "a contract of this company active on the event's day are accepted. timestamp: UTC "
         "unless it has an offset; the event is billed on its calendar day in the client's "
         "billing time zone (else the company's), "
@@ -220,11 +223,11 @@ class AgentBillingUsageImport(models.TransientModel):
     @api.model
     def _report_csv(self, report):
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv_writer(out)  # the keys come from the uploaded file: no formula in them
         writer.writerow(["row", "status", "idempotency_key", "reason", "usage_id"])
         for line in report:
-            writer.writerow([line["row"], line["status"], line["idempotency_key"] or "",
-                             line["reason"] or "", line["usage_id"] or ""])
+            writer.writerow(csv_row([line["row"], line["status"], line["idempotency_key"] or "",
+                                     line["reason"] or "", line["usage_id"] or ""]))
         return out.getvalue().encode("utf-8-sig")
 
     # --- Reading the file ------------------------------------------------------------------------
