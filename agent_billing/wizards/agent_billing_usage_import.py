@@ -12,7 +12,6 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..models.agent_billing_usage import MAX_BATCH
-from ..tools.spreadsheet import csv_row, csv_writer
 
 _logger = logging.getLogger(__name__)
 
@@ -223,11 +222,11 @@ class AgentBillingUsageImport(models.TransientModel):
     @api.model
     def _report_csv(self, report):
         out = io.StringIO()
-        writer = csv_writer(out)  # the keys come from the uploaded file: no formula in them
+        writer = csv.writer(out)
         writer.writerow(["row", "status", "idempotency_key", "reason", "usage_id"])
         for line in report:
-            writer.writerow(csv_row([line["row"], line["status"], line["idempotency_key"] or "",
-                                     line["reason"] or "", line["usage_id"] or ""]))
+            writer.writerow([line["row"], line["status"], line["idempotency_key"] or "",
+                             line["reason"] or "", line["usage_id"] or ""])
         return out.getvalue().encode("utf-8-sig")
 
     # --- Reading the file ------------------------------------------------------------------------
