@@ -29,6 +29,11 @@ help:
 
 deps:
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@# OCA queue_job (optional: agent_billing_queue) needs Odoo itself to install
+	@if $(PYTHON) -c "import odoo" 2>/dev/null; then \
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-odoo.txt \
+		|| echo "queue_job could not be installed: agent_billing_queue is left out"; \
+	else echo "Odoo is not importable: queue_job (optional) not installed"; fi
 
 test:
 	$(PYTHON) tools/run_tests.py $(TEST_ARGS)

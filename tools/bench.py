@@ -5,7 +5,8 @@
                                 (agent_billing/rating, ``rate_client``), over generated clients
 
 then, where Odoo 18 and PostgreSQL are available, the billing-run figures of tools/bench_odoo.py
-(raw_create_invoices_per_s, billing_run_invoices_per_s, billing_run_ratio_vs_raw_create,
+(raw_create_invoices_per_s, billing_run_invoices_per_s,
+billing_run_ratio_one_process_vs_raw_create,
 queries_per_invoice, rss_growth_mb_10k_clients), of tools/bench_reports.py
 (dashboard_ms_100k_invoices, aging_ms_100k_open) and of tools/bench_enterprise.py
 (budget_checks_per_s, consolidated_invoices_per_min).

@@ -10,12 +10,12 @@ addon and the generator so a code change rebuilds it. Then, for the previous ful
 - raw_create_invoices_per_s: ``account.move.create`` of the very invoice values the run prepares,
   in batches of 100 (rolled back)
 - billing_run_invoices_per_s: a billing run from records to draft invoices, as the scheduled
-  action runs it (worker processes on every core, batches that commit), on a copy of the database
-- billing_run_ratio_vs_raw_create; queries_per_invoice (SQL queries of an in-process run divided by
-  its invoices)
+  action runs it without background jobs (one process, batches that commit), on a copy of the
+  database
+- billing_run_ratio_one_process_vs_raw_create: the two above, divided; queries_per_invoice (SQL
+  queries of an in-process run divided by its invoices)
 - rss_growth_mb_10k_clients: resident memory growth of a scheduled-style run (batches that commit)
-  over the big database, all in one process (no workers, so that every batch's memory is in the
-  process measured), on a throwaway copy of it
+  over the big database, all in one process, on a throwaway copy of it
 
 - ingest_events_per_s, ingest_duplicates_detected_pct: 100,000 usage events over the ingestion
   API on loopback, 10 % re-sent (tools/bench_ingest.py)
@@ -99,6 +99,11 @@ def prepare(clients):
     return name
 
 
+def queue_job_installed():
+    out = subprocess.run([PY, "-c", "import odoo.addons.queue_job"], capture_output=True)
+    return out.returncode == 0
+
+
 def previous_month(today=None):
     first = (today or date.today()).replace(day=1)
     end = first - timedelta(days=1)
@@ -142,12 +147,12 @@ def throwaway_env(db, suffix):
         yield api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
 
 
-def measure_run(db):
-    """Figures of one billing run, each measured on a throwaway copy of ``db``."""
+def measure_raw(db):
+    """Raw ``account.move.create`` of the invoice values the run prepares, in batches of 100
+    (rolled back), on a throwaway copy of ``db``; invoices per second."""
     period_start, period_end = previous_month()
     period = {"period_start": period_start, "period_end": period_end,
               "invoice_date": period_end + timedelta(days=1)}
-    # (a) raw account.move.create of the invoice values the run prepares, in batches
     with throwaway_env(db, "raw") as env:
         env.company.agent_billing_workers = 1  # in-process, nothing committed
         run = env["agent.billing.run"].create(period)
@@ -163,8 +168,17 @@ def measure_run(db):
         env.flush_all()
         raw_seconds = time.perf_counter() - t0
         env.cr.rollback()
-    # (b) our billing run from records to drafts, as the scheduled action does it
-    # (worker processes, batches that commit)
+    return len(vals_list) / raw_seconds
+
+
+def measure_run(db):
+    """Figures of one billing run, each measured on a throwaway copy of ``db``."""
+    period_start, period_end = previous_month()
+    period = {"period_start": period_start, "period_end": period_end,
+              "invoice_date": period_end + timedelta(days=1)}
+    raw_per_s = measure_raw(db)
+    # our billing run from records to drafts, as the scheduled action does it without
+    # background jobs: one process, batches that commit
     with throwaway_env(db, "run") as env:
         t0 = time.perf_counter()
         run = env["agent.billing.run"].create(period)
@@ -173,7 +187,7 @@ def measure_run(db):
         env.cr.commit()
         run_seconds = time.perf_counter() - t0
         invoices = len(run.move_ids)
-    # queries per invoice, in-process (the workers' queries are in other processes)
+    # queries per invoice, in-process
     with throwaway_env(db, "queries") as env:
         env.company.agent_billing_workers = 1
         q0 = env.cr.sql_log_count
@@ -186,10 +200,10 @@ def measure_run(db):
         env.cr.rollback()
     return {
         "invoices": invoices,
-        "raw_create_invoices_per_s": round(len(vals_list) / raw_seconds, 1),
+        "raw_create_invoices_per_s": round(raw_per_s, 1),
         "billing_run_invoices_per_s": round(invoices / run_seconds, 1),
-        "billing_run_ratio_vs_raw_create": round(
-            (invoices / run_seconds) / (len(vals_list) / raw_seconds), 2),
+        "billing_run_ratio_one_process_vs_raw_create": round(
+            (invoices / run_seconds) / raw_per_s, 2),
         "queries_per_invoice": round(queries / max(q_invoices, 1), 1),
     }
 
@@ -214,6 +228,19 @@ def measure_rss(db):
             "rss_run_invoices": invoices}
 
 
+def measure_queue(db):
+    """The run fanned out over queue_job (tools/bench_queue.py), and raw create on the same
+    data in this run, for the ratio."""
+    import bench_queue
+
+    raw = measure_raw(db)
+    with throwaway_copy(db, "queue") as copy:
+        figures = bench_queue.run(copy)
+    figures["billing_run_ratio_vs_raw_create"] = round(
+        figures["billing_run_queue_invoices_per_s"] / raw, 2)
+    return figures
+
+
 def measure_ingest(db):
     """Ingestion over HTTP (tools/bench_ingest.py) against a throwaway copy of ``db``."""
     import bench_ingest
@@ -227,7 +254,8 @@ def main(argv=None):
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--big-clients", type=int, default=10000)
     parser.add_argument("--skip-big", action="store_true")
-    parser.add_argument("--measure", choices=["run", "rss", "ingest"], help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=["run", "rss", "ingest", "queue"],
+                        help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure == "run":
@@ -236,9 +264,16 @@ def main(argv=None):
         results = measure_rss(args.db)
     elif args.measure == "ingest":
         results = measure_ingest(args.db)
+    elif args.measure == "queue":
+        results = measure_queue(args.db)
     else:
         results = {}
         todo = [("run", args.clients), ("ingest", args.clients)]
+        if queue_job_installed():
+            todo.append(("queue", args.clients))
+        else:
+            print("# skipped billing_run_ratio_vs_raw_create: OCA queue_job is not installed",
+                  flush=True)
         todo += [] if args.skip_big else [("rss", args.big_clients)]
         for what, clients in todo:
             db = prepare(clients)
@@ -252,7 +287,9 @@ def main(argv=None):
                     key, value = line.split(": ", 1)
                     results[key] = value
         for key in ("raw_create_invoices_per_s", "billing_run_invoices_per_s",
-                    "billing_run_ratio_vs_raw_create", "queries_per_invoice",
+                    "billing_run_ratio_one_process_vs_raw_create",
+                    "billing_run_queue_invoices_per_s", "billing_run_ratio_vs_raw_create",
+                    "queries_per_invoice",
                     "rss_growth_mb_10k_clients", "ingest_events_per_s",
                     "ingest_duplicates_detected_pct"):
             if key in results:

@@ -15,6 +15,7 @@ Command line::
 import os
 import subprocess
 import sys
+import sysconfig
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -62,6 +63,12 @@ def odoo_addons_dirs(pkg_dir=None):
     if os.path.isdir(source_addons):
         dirs.append(source_addons)
     dirs.append(os.path.join(pkg_dir, "addons"))
+    # addons installed from PyPI wheels (OCA's odoo-addon-*) land in site-packages/odoo/addons,
+    # which is not the package's own folder when Odoo is installed from a source tree
+    wheel_addons = os.path.join(sysconfig.get_paths()["purelib"], "odoo", "addons")
+    if os.path.isdir(wheel_addons) and os.path.realpath(wheel_addons) not in {
+            os.path.realpath(d) for d in dirs}:
+        dirs.append(wheel_addons)
     return dirs
 
 

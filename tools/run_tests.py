@@ -609,6 +609,20 @@ class OdooRun:
             deps.update(read_manifest(path).get("depends", []))
         return sorted(deps - set(self.addons))
 
+    def drop_optional_addons(self):
+        """Leave out our glue addons (auto_install) whose other dependencies are not installed,
+        e.g. agent_billing_queue without OCA queue_job: the product works without them."""
+        for name, path in sorted(self.addons.items()):
+            manifest = read_manifest(path)
+            if not manifest.get("auto_install"):
+                continue
+            missing = self.missing_deps(sorted(set(manifest.get("depends", [])) - set(self.addons)))
+            if missing:
+                del self.addons[name]
+                note = f"{name} left out: {', '.join(missing)} not installed"
+                self.layers["odoo"].notes.append(note)
+                print(f"SKIPPED addon {note}", flush=True)
+
     def missing_deps(self, deps):
         dirs = odoo_env.odoo_addons_dirs(self.pkg_dir)
         return [
@@ -681,6 +695,7 @@ class OdooRun:
         os.makedirs(DATA_DIR, exist_ok=True)
         try:
             drop_stale(self.pg)
+            self.drop_optional_addons()
             deps = self.external_deps()
             missing = self.missing_deps(deps)
             odoo = self.layers["odoo"]

@@ -17,7 +17,6 @@ from . import res_company
 from . import res_config_settings
 from . import account_move
 from . import agent_billing_run
-from . import agent_billing_run_workers
 from . import agent_billing_run_line
 from . import agent_billing_run_detail
 from . import agent_billing_dunning_step

@@ -98,6 +98,16 @@ class AccountMove(models.Model):
         ))
         return super().init()
 
+    def _agent_rated_amount(self):
+        """What the invoice bills in the terms rating used: each line's quantity x price less
+        its discount, as entered. With price-excluded taxes this is the untaxed subtotal; with
+        a price-included tax it is the line's total, of which Odoo takes the tax out."""
+        self.ensure_one()
+        currency = self.currency_id
+        return currency.round(sum(
+            currency.round(line.quantity * line.price_unit * (1 - (line.discount or 0.0) / 100))
+            for line in self.invoice_line_ids if line.display_type == "product"))
+
     @api.model
     def _agent_live_domain(self):
         """Customer invoices that bill their contract's period (not cancelled, not released)."""
@@ -198,18 +208,19 @@ class AccountMoveLine(models.Model):
             ("invoice_line_id", "in", lines.ids), ("kind", "=", "deduction")]).invoice_line_id
         for line in lines - done:
             block = line.agent_prepaid_block_id
-            if float_compare(line.quantity, block.units_remaining,
+            if float_compare(line.quantity, block._claimable(),
                              precision_digits=self.env["decimal.precision"].precision_get(
                                  "Agent Billing Quantity")) > 0:
                 raise ValidationError(_(
                     "Prepaid block %(block)s has %(left)s %(unit)s left but %(move)s draws "
                     "%(qty)s: another invoice used it meanwhile. Compute the run again.",
-                    block=block.display_name, left=block.units_remaining,
+                    block=block.display_name, left=block._claimable(),
                     unit=block.unit_name or "", move=line.move_id.display_name,
                     qty=line.quantity))
-            block._ledger("deduction", -line.quantity, invoice_line=line,
-                          date=line.move_id.agent_period_end or line.move_id.invoice_date,
-                          note=_("Usage on %(move)s", move=line.move_id.display_name))
+            block._draw(line.quantity, line,
+                        date=line.move_id.agent_period_end or line.move_id.invoice_date,
+                        note=_("Usage on %(move)s", move=line.move_id.display_name))
+            block.invalidate_recordset(["units_remaining"])
         blocks._check_low_balance()
 
     def _agent_return_prepaid(self, why):
@@ -225,3 +236,6 @@ class AccountMoveLine(models.Model):
             if quantity < 0:
                 block._ledger("return", -quantity, invoice_line=line, note=_(
                     "%(move)s: %(why)s", move=line.move_id.display_name, why=why))
+                if block.state == "expired":  # given back after the expiry: forfeited again
+                    block._ledger("expiry", quantity, invoice_line=line, note=_(
+                        "%(move)s: returned after the expiry", move=line.move_id.display_name))

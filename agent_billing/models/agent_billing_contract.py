@@ -1,7 +1,9 @@
+import logging
 from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from ..rating import (
     AgentRate,
@@ -9,12 +11,15 @@ from ..rating import (
     DeploymentInput,
     MetricPrice,
     PrepaidBalance,
+    PriceChange,
     UsageInput,
     UsagePrice,
     digits_to_rounding,
     period_bounds,
+    price_pieces,
     rate_client,
     to_decimal,
+    value_on,
 )
 
 BILLING_MODELS = [
@@ -22,6 +27,17 @@ BILLING_MODELS = [
     ("usage", "Usage-based"),
     ("contract", "Contract tier"),
 ]
+_logger = logging.getLogger(__name__)
+
+# states in which a contract bills (a closed contract still bills up to its end)
+LIVE_STATES = ("active", "closed")
+# what a client is billed for, and the billing models that bill it: at any date one live
+# contract per client and scope
+SCOPES = {
+    "agents": ("per_agent", "contract"),
+    "usage": ("usage", "contract"),
+}
+
 BILLING_CYCLES = [
     ("monthly", "Monthly"),
     ("quarterly", "Quarterly"),
@@ -146,6 +162,88 @@ class AgentBillingContract(models.Model):
                       tier=contract.tier_id.name, tcur=contract.tier_id.currency_id.name)
                 )
 
+    def _scopes(self):
+        """The scopes this contract bills (agents, usage, or both)."""
+        self.ensure_one()
+        return [scope for scope, billing_models in SCOPES.items()
+                if self.billing_model in billing_models]
+
+    @api.constrains("state", "partner_id", "company_id", "billing_model", "date_start",
+                    "date_end")
+    def _check_single_scope(self):
+        """At any date a client's agents, and its usage, are billed by one live contract."""
+        for contract in self.filtered(lambda c: c.state in LIVE_STATES):
+            for scope in contract._scopes():
+                domain = [
+                    ("id", "!=", contract.id),
+                    ("company_id", "=", contract.company_id.id),
+                    ("partner_id", "=", contract.partner_id.id),
+                    ("state", "in", LIVE_STATES),
+                    ("billing_model", "in", SCOPES[scope]),
+                    "|", ("date_end", "=", False), ("date_end", ">=", contract.date_start),
+                ]
+                if contract.date_end:
+                    domain.append(("date_start", "<=", contract.date_end))
+                other = self.sudo().search(domain, limit=1, order="date_start, id")
+                if other:
+                    raise ValidationError(_(
+                        "Contracts %(contract)s and %(other)s of %(client)s would both bill its "
+                        "%(scope)s from %(start)s: a client's %(scope)s are billed by one live "
+                        "contract at a time. End %(other)s the day before, or change the dates "
+                        "or the billing model of %(contract)s.",
+                        contract=contract.display_name, other=other.display_name,
+                        client=contract.partner_id.display_name,
+                        scope=_("agents") if scope == "agents" else _("usage"),
+                        start=max(contract.date_start, other.date_start)))
+
+    def init(self):
+        """The same rule in the database, also between two transactions: an exclusion
+        constraint per scope over (company, client, dates) of live contracts. It is checked at
+        commit, so that within a transaction the ORM check above answers first, in words (and
+        a contract may be ended and its successor started in one go)."""
+        cr = self.env.cr
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        except Exception as exc:  # noqa: BLE001  (no right to add it: the ORM check remains)
+            _logger.warning("btree_gist is not available (%s): overlapping contracts are "
+                            "refused by the ORM check only", exc)
+            return
+        for scope, billing_models in SCOPES.items():
+            name = f"agent_billing_contract_{scope}_scope"
+            cr.execute(SQL("SELECT 1 FROM pg_constraint WHERE conname = %s", name))
+            if cr.fetchone():
+                continue
+            # a contract ending before it starts is refused by _check_dates, never here
+            predicate = SQL(
+                "state IN %s AND billing_model IN %s AND (date_end IS NULL OR date_end >= "
+                "date_start)", LIVE_STATES, billing_models)
+            cr.execute(SQL(
+                """SELECT a.name, b.name FROM agent_billing_contract a
+                     JOIN agent_billing_contract b
+                       ON a.id < b.id AND a.company_id = b.company_id
+                      AND a.partner_id = b.partner_id
+                      AND daterange(a.date_start, a.date_end, '[]')
+                          && daterange(b.date_start, b.date_end, '[]')
+                    WHERE a.state IN %(states)s AND a.billing_model IN %(models)s
+                      AND b.state IN %(states)s AND b.billing_model IN %(models)s
+                      AND (a.date_end IS NULL OR a.date_end >= a.date_start)
+                      AND (b.date_end IS NULL OR b.date_end >= b.date_start)
+                    LIMIT 1""", states=LIVE_STATES, models=billing_models))
+            clash = cr.fetchone()
+            if clash:
+                _logger.warning(
+                    "Contracts %s and %s overlap for the same client and %s: end one of them; "
+                    "until then the database cannot enforce one live contract per scope.",
+                    clash[0], clash[1], scope)
+                continue
+            cr.execute(SQL(
+                """ALTER TABLE agent_billing_contract ADD CONSTRAINT %s
+                   EXCLUDE USING gist (company_id WITH =, partner_id WITH =,
+                                       daterange(date_start, date_end, '[]') WITH &&)
+                   WHERE (%s) DEFERRABLE INITIALLY DEFERRED""", SQL.identifier(name), predicate))
+        return super().init()
+
     # --- Actions ---
     def action_activate(self):
         for contract in self:
@@ -269,6 +367,11 @@ class AgentBillingContract(models.Model):
         tier_agent = {r.product_id: r for r in tier.agent_rate_ids}
         tier_usage = {r.metric_id: r for r in tier.usage_rate_ids}
         currency = self.currency_id
+        # tier prices are date-effective: a change never re-prices a day before it took effect
+        first_day = min([period_start] + [u.date for u in usages])
+        changes = self._price_changes(
+            [tier, tier.agent_rate_ids, tier.usage_rate_ids, tier.usage_rate_ids.band_ids],
+            first_day)
 
         agent_rates = {}
         dep_inputs = []
@@ -293,15 +396,24 @@ class AgentBillingContract(models.Model):
                 cursor_start = fields.Date.add(end, days=1)
             if cursor_start is not None and (dep_end is None or cursor_start <= dep_end):
                 pieces.append((cursor_start, dep_end, None))
-            for start, end, ov in pieces:
-                key = (product, ov)
+            tier_rate = tier_agent.get(product)
+            rate_changes = changes.get((tier_rate, "monthly_rate"), []) if tier_rate else []
+            if rate_changes:
+                pieces = self._cut_at_price_changes(pieces, tier_rate, rate_changes,
+                                                    period_start, period_end)
+            for start, end, ov, *version in pieces:
+                # a piece at an earlier tier price is keyed by that price
+                key = (product, ov if not version else ("tier", version[0]))
                 if key not in agent_rates:
-                    tier_rate = tier_agent.get(product)
+                    tier_price = version[0] if version else (
+                        to_decimal(tier_rate.monthly_rate) if tier_rate else None)
                     agent_rates[key] = AgentRate(
                         catalog=self._to_currency(product.agent_monthly_rate,
                                                   product.currency_id, period_end),
-                        tier=to_decimal(tier_rate.monthly_rate) if tier_rate else None,
-                        override=to_decimal(ov.monthly_rate) if ov else None,
+                        tier=tier_price,
+                        override=self._override_price(ov, "monthly_rate",
+                                                      max(period_start, ov.date_from))
+                        if ov and not version else None,
                     )
                 dep_inputs.append(
                     DeploymentInput(ref=dep, agent_type=key, agents=dep.agent_count,
@@ -317,16 +429,27 @@ class AgentBillingContract(models.Model):
                  if o.date_from <= usage.date and (not o.date_to or o.date_to >= usage.date)),
                 None,
             )
-            key = (metric, ov)
+            tier_rate = tier_usage.get(metric)
+            # usage is priced at the tier prices in force at the start of its billing period:
+            # included units and bands apply to the period as a whole
+            priced_on = period_bounds(usage.date, self.billing_cycle)[0]
+            historic = tier_rate and any(
+                change.effective > priced_on
+                for record in (tier_rate, *tier_rate.band_ids)
+                for field_name in ("unit_price", "flat_fee")
+                for change in changes.get((record, field_name), ()))
+            key = (metric, ov) if not historic else (metric, (ov, priced_on))
             if key not in metric_prices:
-                tier_rate = tier_usage.get(metric)
                 metric_prices[key] = MetricPrice(
                     catalog=UsagePrice(
                         unit_price=self._to_currency(metric.unit_price, metric.currency_id,
                                                      period_end, digits=6)
                     ),
-                    tier=tier_rate._to_usage_price() if tier_rate else None,
-                    override=to_decimal(ov.unit_price) if ov else None,
+                    tier=tier_rate._to_usage_price(
+                        price_on=self._price_on(changes, priced_on)) if tier_rate else None,
+                    override=self._override_price(ov, "unit_price",
+                                                  max(period_start, ov.date_from), digits=6)
+                    if ov else None,
                 )
             usage_inputs.append(
                 UsageInput(ref=usage, metric=key, quantity=to_decimal(usage.quantity),
@@ -340,17 +463,18 @@ class AgentBillingContract(models.Model):
                     self.partner_id, self.company_id, min(days), max(days))
             prepaid = [
                 PrepaidBalance(ref=block, metric=block.metric_id,
-                               balance=to_decimal(block.units_remaining),
+                               balance=to_decimal(block._claimable()),
                                start=block.date_start, end=block.date_expiry or None)
                 for block in prepaid_blocks.filtered(
-                    lambda b, p=self.partner_id: b.partner_id == p and b.units_remaining > 0)
+                    lambda b, p=self.partner_id: b.partner_id == p and b._claimable() > 0)
             ]
 
         terms = ClientTerms(
             billing_model=self.billing_model,
             agent_rates=agent_rates,
             metric_prices=metric_prices,
-            minimum_commitment=to_decimal(tier.minimum_commitment) if tier else to_decimal(0),
+            minimum_commitment=self._price_on(changes, period_start)(
+                tier, "minimum_commitment") if tier else to_decimal(0),
             discount_percent=to_decimal(tier.discount_percent) if tier else to_decimal(0),
             contract_start=self.date_start,
             contract_end=self.date_end or None,
@@ -362,6 +486,65 @@ class AgentBillingContract(models.Model):
         )
         return rate_client(terms, dep_inputs, usage_inputs, period_start, period_end,
                            prepaid=prepaid)
+
+    def _price_changes(self, recordsets, since):
+        """{(record, field): [PriceChange]} of the bulk price changes applied to the records
+        of ``recordsets`` that took effect after ``since`` (what rating an earlier day must
+        undo)."""
+        wanted = {(record._name, record.id): record for records in recordsets
+                  for record in records}
+        if not wanted:
+            return {}
+        lines = self.env["agent.billing.price.change.line"].sudo().search([
+            ("change_id.state", "=", "applied"), ("change_id.effective_date", ">", since),
+            ("res_model", "in", list({model for model, _id in wanted})),
+            ("res_id", "in", list({id_ for _model, id_ in wanted})),
+        ])  # sudo: a price's history is part of reading the price, which the user may
+        result = {}
+        for line in lines:
+            record = wanted.get((line.res_model, line.res_id))
+            if record is not None:
+                result.setdefault((record, line.field_name), []).append(PriceChange(
+                    line.change_id.effective_date, to_decimal(line.old_value),
+                    to_decimal(line.new_value)))
+        return result
+
+    @api.model
+    def _price_on(self, changes, day):
+        """``price_on(record, field)``: a price as it was on ``day``."""
+        def price_on(record, field_name):
+            return value_on(to_decimal(record[field_name]),
+                            changes.get((record, field_name), ()), day)
+        return price_on
+
+    @api.model
+    def _cut_at_price_changes(self, pieces, tier_rate, rate_changes, period_start, period_end):
+        """Cut the tier-priced pieces (no override) of a deployment where the tier rate
+        changed inside the period; a piece before the current price carries its price."""
+        current = to_decimal(tier_rate.monthly_rate)
+        result = []
+        for start, end, ov in pieces:
+            if ov:
+                result.append((start, end, ov))
+                continue
+            low = max(start, period_start)
+            high = min(end, period_end) if end else period_end
+            if high < low:
+                result.append((start, end, ov))
+                continue
+            for piece_start, piece_end, value in price_pieces(low, high, current, rate_changes):
+                if value == current:
+                    result.append((piece_start, piece_end, None))
+                else:
+                    result.append((piece_start, piece_end, None, value))
+        return result
+
+    def _override_price(self, override, field_name, date, digits=None):
+        """A client override's price in the contract's currency: an override entered in
+        another currency is converted at the rate of ``date`` (the first day it prices in the
+        period), never taken as the same number in the contract's currency."""
+        return self._to_currency(override[field_name], override.currency_id, date,
+                                 digits=digits)
 
     def _to_currency(self, amount, from_currency, date, digits=None):
         """A catalog price in the contract's currency, as an exact Decimal."""

@@ -168,7 +168,8 @@ class AgentBillingPrepaidBlock(models.Model):
 
     def _check_low_balance(self):
         activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
-        for block in self.filtered(lambda b: not b.low_balance_alerted and b.state != "cancelled"
+        for block in self.filtered(lambda b: not b.low_balance_alerted
+                                   and b.state not in ("cancelled", "expired")
                                    and b.units_total > 0):
             if block.remaining_percent > block.low_balance_percent:
                 continue
@@ -197,9 +198,37 @@ class AgentBillingPrepaidBlock(models.Model):
 
     @api.model
     def _rating_balances(self, partners, company, first, last):
-        """Blocks of these clients that may cover usage dated between first and last."""
+        """Blocks of these clients that may cover usage dated between first and last; an
+        expired block too, for usage dated before its expiry (the expiry job may have run
+        before the period was billed)."""
         return self.search([
             ("partner_id", "in", partners.ids), ("company_id", "=", company.id),
-            ("state", "=", "active"), ("date_start", "<=", last),
+            ("state", "in", ("active", "expired")), ("date_start", "<=", last),
             "|", ("date_expiry", "=", False), ("date_expiry", ">=", first),
         ])
+
+    def _forfeited(self):
+        """Units the expiry took (what usage dated inside the validity may still reclaim)."""
+        self.ensure_one()
+        digits = self.env["decimal.precision"].precision_get("Agent Billing Quantity")
+        taken = -sum(move.quantity for move in self.move_ids if move.kind == "expiry")
+        return max(float_round(taken, precision_digits=digits), 0.0)
+
+    def _claimable(self):
+        """Units usage dated inside the validity can draw on: what is left and, after the
+        expiry, what it forfeited. Prepaid coverage does not depend on whether the expiry
+        job ran before or after the billing run."""
+        self.ensure_one()
+        return self.units_remaining + self._forfeited()
+
+    def _draw(self, quantity, invoice_line, date, note):
+        """Deduct ``quantity`` for usage; what the block no longer holds because it expired
+        meanwhile is reclaimed from the expiry first (the usage is dated before it)."""
+        self.ensure_one()
+        reclaim = min(max(quantity - max(self.units_remaining, 0.0), 0.0), self._forfeited())
+        if reclaim > 0:
+            self._ledger("expiry", reclaim, invoice_line=invoice_line, date=date, note=_(
+                "Reclaimed by usage dated before the expiry (%(date)s)",
+                date=self.date_expiry))
+        return self._ledger("deduction", -quantity, invoice_line=invoice_line, date=date,
+                            note=note)

@@ -159,8 +159,8 @@ class AgentBillingRun(models.Model):
         try:
             with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
                 self.env.cr.execute(SQL(
-                    # NO KEY UPDATE: exclusive between users, yet lets worker processes insert
-                    # rows that reference the run
+                    # NO KEY UPDATE: exclusive between users, yet lets jobs insert rows that
+                    # reference the run
                     "SELECT id FROM agent_billing_run WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
                     tuple(self.ids),
                 ))
@@ -204,9 +204,6 @@ class AgentBillingRun(models.Model):
         batch_size = batch_size or self.company_id.agent_billing_batch_size or 50
         done_contracts = set(self.line_ids.contract_id.ids)
         todo = [(c, plan) for c, plan in self._contracts_to_bill() if c.id not in done_contracts]
-        if self._run_workers("compute", [c.id for c, _plan in todo], batch_size):
-            done_contracts = set(self.line_ids.contract_id.ids)  # the workers' rows
-            todo = [(c, plan) for c, plan in todo if c.id not in done_contracts]
         total = len(todo) + len(done_contracts)
         for start in range(0, len(todo), batch_size):
             self._rate_batch(todo[start:start + batch_size])
@@ -297,18 +294,44 @@ class AgentBillingRun(models.Model):
         return self._rate_batch([(contract, plan)])
 
     def _bill_batches(self, commit, batch_size=None):
-        """Rate and create the drafts in one pass, batch by batch (scheduled runs): each worker
-        process rates a batch and invoices it before the next. Returns how many worker
-        processes completed their share (0: all was done in this process)."""
+        """Rate and create the drafts (scheduled runs), in batches that commit as they go.
+
+        Returns True when the work was handed to jobs (see ``_fan_out``) that finish the run
+        themselves, False when it was all done here."""
         self.ensure_one()
         batch_size = batch_size or self.company_id.agent_billing_batch_size or 50
         done_contracts = set(self.line_ids.contract_id.ids)
         todo = [c.id for c, _plan in self._contracts_to_bill() if c.id not in done_contracts]
-        succeeded = self._run_workers("bill", todo, batch_size)
-        # what no worker did (none started, or one failed), in-process
+        if commit and self._fan_out("bill", todo, batch_size):
+            return True
         self._compute_batches(commit=commit, batch_size=batch_size)
         self._invoice_batches(commit=commit, batch_size=batch_size)
-        return succeeded
+        return False
+
+    # --- Scale-out ---------------------------------------------------------------------------
+    def _fan_out(self, step, ids, batch_size):
+        """Hand ``step`` over ``ids`` to jobs that other Odoo servers may run; True if done.
+
+        The base addon does all the work in the scheduled action's own committed batches,
+        with ``_notify_progress``. The optional ``agent_billing_queue`` addon (with OCA
+        ``queue_job``) overrides this hook to split big runs into jobs."""
+        return False
+
+    def _fan_out_step(self, step, ids, batch_size):
+        """One job's share of a step: ``bill`` rates and invoices these contracts, in batches
+        inside the job's transaction (the job commits once, at its end)."""
+        self.ensure_one()
+        if step != "bill":
+            raise UserError(_("Billing run %(run)s: unknown step %(step)s.", run=self.name,
+                              step=step))
+        contracts = set(ids)
+        done = set(self.line_ids.contract_id.ids)
+        todo = [(c, plan) for c, plan in self._contracts_to_bill()
+                if c.id in contracts and c.id not in done]
+        for start in range(0, len(todo), batch_size):
+            rows = self._rate_batch(todo[start:start + batch_size])
+            rows._create_invoices()
+        return len(todo)
 
     def _notify(self, done, total):
         self.env["ir.cron"]._notify_progress(done=done, remaining=max(total - done, 0))
@@ -411,10 +434,6 @@ class AgentBillingRun(models.Model):
         todo = self.line_ids.filtered(
             lambda line: line.included and line.state == "rated" and not line.move_id
         )
-        if self._run_workers("invoice", todo.ids, batch_size):
-            todo = self.line_ids.filtered(
-                lambda line: line.included and line.state == "rated" and not line.move_id
-            )
         total = len(todo)
         for start in range(0, total, batch_size):
             batch = todo[start:start + batch_size]
@@ -558,32 +577,58 @@ class AgentBillingRun(models.Model):
         commit = not _in_test_mode()
         # the scheduler runs as superuser and bills every company; a user, only theirs
         companies = self.env["res.company"].search([]) if self.env.su else self.env.companies
+        failed = self.env["res.company"]
         for company in companies:
             if today.day < company.agent_billing_run_day:
                 continue
-            run_model = self.with_company(company).with_context(
-                allowed_company_ids=[company.id]
-            )
-            run = run_model.search([
-                ("company_id", "=", company.id), ("period_start", "=", period_start),
-                ("period_end", "=", period_end), ("state", "!=", "cancelled"),
-            ], limit=1)
-            if not run:
-                run = run_model.create({
-                    "company_id": company.id, "period_start": period_start,
-                    "period_end": period_end, "origin": "cron", "invoice_date": today,
-                })
+            # one company's failure is logged and the others are billed: in a scheduled run
+            # its committed batches stay (the run resumes there next time), in test mode a
+            # savepoint stands for the rollback
+            try:
                 if commit:
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
-            elif run.origin != "cron" or run.state in ("posted",):
-                continue  # a person runs this period by hand, or it is done
-            run._cron_process(commit)
+                    self._cron_run_company(company, period_start, period_end, today, commit)
+                else:
+                    with self.env.cr.savepoint():
+                        self._cron_run_company(company, period_start, period_end, today,
+                                               commit)
+            except Exception:
+                if commit:
+                    self.env.cr.rollback()
+                _logger.exception("Billing run of %s for %s - %s failed; the other companies "
+                                  "are billed.", company.name, period_start, period_end)
+                failed |= company
+        return failed
+
+    def _cron_run_company(self, company, period_start, period_end, today, commit):
+        """Create or resume one company's run of the period, and process it."""
+        run_model = self.with_company(company).with_context(allowed_company_ids=[company.id])
+        run = run_model.search([
+            ("company_id", "=", company.id), ("period_start", "=", period_start),
+            ("period_end", "=", period_end), ("state", "!=", "cancelled"),
+        ], limit=1)
+        if not run:
+            run = run_model.create({
+                "company_id": company.id, "period_start": period_start,
+                "period_end": period_end, "origin": "cron", "invoice_date": today,
+            })
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        elif run.origin != "cron" or run.state in ("posted",):
+            return run  # a person runs this period by hand, or it is done
+        run._cron_process(commit)
+        return run
 
     def _cron_process(self, commit):
         self.ensure_one()
         self._lock()
-        if self.state == "draft":
-            self._bill_batches(commit=commit)
+        if self.state == "draft" and self._bill_batches(commit=commit):
+            return  # jobs bill the run and finish it
+        self._cron_finish(commit)
+
+    def _cron_finish(self, commit):
+        """After the rating and invoicing of a scheduled run: resume what is left, post the
+        clean drafts when the company says so, and report the errors."""
+        self.ensure_one()
         if self.state in ("computed", "invoiced"):
             # resume also after a crash between batches: rows without invoice are done now
             self._invoice_batches(commit=commit)

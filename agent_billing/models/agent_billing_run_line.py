@@ -150,10 +150,10 @@ class AgentBillingRunLine(models.Model):
                                      move.invoice_line_ids.sorted("sequence"), strict=True):
             detail.usage_ids.write({"invoice_line_id": move_line.id})
         move.invoice_line_ids._agent_consume_prepaid()
-        if float_compare(move.amount_untaxed, self.total,
-                         precision_rounding=self.currency_id.rounding):
+        invoiced = move._agent_rated_amount()
+        if float_compare(invoiced, self.total, precision_rounding=self.currency_id.rounding):
             raise ValidationError(_(
                 "Invoice of %(client)s totals %(inv)s but the rating gave %(rated)s; nothing was "
                 "created for this client.", client=self.partner_id.display_name,
-                inv=move.amount_untaxed, rated=self.total))
+                inv=invoiced, rated=self.total))
         self.write({"move_id": move.id, "state": "invoiced"})

@@ -48,20 +48,26 @@ class AgentBillingTierUsageRate(models.Model):
         for rate in self:
             rate.display_name = f"{rate.tier_id.name} / {rate.metric_id.display_name}"
 
-    def _to_usage_price(self):
-        """The rating core's view of this rate (raises PricingError when inconsistent)."""
+    def _to_usage_price(self, price_on=None):
+        """The rating core's view of this rate (raises PricingError when inconsistent).
+
+        ``price_on(record, field)`` gives a price as it was on the day rated (date-effective
+        prices); by default the current values."""
         self.ensure_one()
+        if price_on is None:
+            def price_on(record, field_name):
+                return to_decimal(record[field_name])
         bands = tuple(
             Band(
                 up_to=to_decimal(band.up_to) if band.up_to else None,
-                unit_price=to_decimal(band.unit_price),
-                flat_fee=to_decimal(band.flat_fee),
+                unit_price=price_on(band, "unit_price"),
+                flat_fee=price_on(band, "flat_fee"),
             )
             for band in self.band_ids.sorted(lambda b: (not b.up_to, b.up_to))
         )
         return UsagePrice(
             model=self.charge_model,
-            unit_price=to_decimal(self.unit_price),
+            unit_price=price_on(self, "unit_price"),
             bands=bands,
             package_size=to_decimal(self.package_size),
             included_units=to_decimal(self.included_units),

@@ -27,9 +27,10 @@ class ResCompany(models.Model):
         help="Clients rated or invoiced per committed batch in scheduled runs.",
     )
     agent_billing_workers = fields.Integer(
-        "Billing Worker Processes", default=0,
-        help="Worker processes that share big billing runs (at least 150 clients each). "
-        "0: one per CPU core. 1: never split.",
+        "Billing Jobs", default=0,
+        help="With the Agent Billing Job Queue addon (OCA queue_job): how many background "
+        "jobs a big scheduled run is split into (at least 100 clients each; 0: two). Without "
+        "it, scheduled runs are billed in committed batches in one process.",
     )
     agent_billing_late_usage = fields.Selection(
         [("carry", "Carry to the next billing run"), ("refuse", "Refuse")],

@@ -11,6 +11,7 @@ from .charges import (
     usage_charge,
 )
 from .errors import PricingError
+from .history import PriceChange, price_pieces, value_on
 from .ledger import Billed, Charge, Covered, DaySet, Due, LedgerError, coverage, reconcile
 from .money import digits_to_rounding, round_money, to_decimal
 from .pricing import (
@@ -57,6 +58,7 @@ __all__ = [
     "minimum_dues",
     "reconcile",
     "usage_dues",
+    "value_on",
     "Anomaly",
     "AnomalyInput",
     "AnomalyResult",
@@ -68,6 +70,7 @@ __all__ = [
     "MetricPrice",
     "PrepaidBalance",
     "PrepaidPool",
+    "PriceChange",
     "PricingError",
     "Rating",
     "UsageCharge",
@@ -81,6 +84,7 @@ __all__ = [
     "package_count",
     "period_bounds",
     "previous_period",
+    "price_pieces",
     "proration_factor",
     "proration_fraction",
     "rate_client",

@@ -275,6 +275,36 @@ def _agent_lines(terms, deployments, period_start, period_end, discount):
     return lines
 
 
+def included_shares(usages, totals, group_of, included):
+    """Included units per usage key, granted once per group (the metric) and period whatever
+    price slices (client overrides valid for part of the period) the usage falls in: to the
+    earliest usage first, never more than a key's own (net) quantity.
+
+    ``totals`` {key: net quantity}; ``group_of`` {key: group}; ``included`` {key: the included
+    units its price grants} (a group grants the largest of its keys')."""
+    granted = {}
+    for key, units in included.items():
+        granted[group_of[key]] = max(granted.get(group_of[key], _ZERO), units)
+    shares = dict.fromkeys(totals, _ZERO)
+    room = {key: max(total, _ZERO) for key, total in totals.items()}
+    ordered = sorted((u for u in usages if u.quantity > 0),
+                     key=lambda u: (u.day is not None, u.day or date.min))
+    with calc_context():
+        for usage in ordered:
+            group = group_of[usage.metric]
+            take = min(granted[group], usage.quantity, room[usage.metric] - shares[usage.metric])
+            if take > 0:
+                shares[usage.metric] += take
+                granted[group] -= take
+        # what corrections left unused goes to the group's other keys that have room
+        for key in sorted(totals, key=_sort_key):
+            take = min(granted[group_of[key]], room[key] - shares[key])
+            if take > 0:
+                shares[key] += take
+                granted[group_of[key]] -= take
+    return shares
+
+
 def _usage_lines(terms, usages, discount, pools):
     totals = {}
     refs = {}
@@ -288,13 +318,18 @@ def _usage_lines(terms, usages, discount, pools):
         usage.metric: usage.metric if usage.prepaid_metric is None else usage.prepaid_metric
         for usage in usages
     }
-    lines = []
-    for metric in sorted(totals, key=_sort_key):
+    resolved = {}
+    for metric in totals:
         try:
-            metric_price = terms.metric_prices[metric]
+            resolved[metric] = terms.metric_prices[metric].resolve()
         except KeyError:
             raise PricingError(f"no price for metric {metric!r}") from None
-        price, source = metric_price.resolve()
+    shares = included_shares(usages, totals, prepaid_metric,
+                             {key: price.included_units for key, (price, _s) in resolved.items()})
+    lines = []
+    for metric in sorted(totals, key=_sort_key):
+        price, source = resolved[metric]
+        price = replace(price, included_units=shares[metric])
         total = totals[metric]
         if total < 0:
             raise PricingError(f"usage of metric {metric!r} is negative ({total})")

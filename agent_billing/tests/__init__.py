@@ -6,6 +6,9 @@ from . import test_partner
 from . import test_security
 from . import test_tracking
 from . import test_billing_run
+from . import test_contract_scope
+from . import test_engine_money
+from . import test_engine_runs
 from . import test_billing_status
 from . import test_concurrency
 from . import test_tours

@@ -112,10 +112,15 @@ class TestPrepaid(AgentBillingCommon):
         self.assertEqual(block.move_ids[-1].quantity, -1000.0)
         self.assertFalse(Block._cron_expire(today=date(2025, 4, 2)), "expires once")
         april = self._bill(date(2025, 4, 1), date(2025, 4, 30))
-        # the unbilled March usage comes along with April's: 1,300 tasks, none prepaid
-        self.assertEqual(april.invoice_line_ids.agent_kind, "usage")
-        self.assertEqual(april.invoice_line_ids.quantity, 1300.0)
-        self.assertEqual(april.amount_untaxed, 65.0)
+        # the unbilled March usage comes along with April's: March's 600 tasks are dated
+        # inside the validity, so the expired block still covers them; April's 700 are charged
+        self.assertEqual(sorted(april.invoice_line_ids.mapped("agent_kind")),
+                         ["prepaid", "usage"])
+        usage = april.invoice_line_ids.filtered(lambda line: line.agent_kind == "usage")
+        self.assertEqual(usage.quantity, 700.0)
+        self.assertEqual(april.amount_untaxed, 35.0)
+        self.assertEqual((block.state, block.units_remaining, block.units_used),
+                         ("expired", 0.0, 600.0))
 
     def test_block_only_covers_usage_from_its_start(self):
         self._sell(when=date(2025, 4, 1))  # bought after the March usage
@@ -170,3 +175,26 @@ class TestPrepaid(AgentBillingCommon):
         self.assertTrue(march.agent_period_released)
         self.assertEqual((block.units_remaining, block.move_ids[-1].kind), (500.0, "return"))
         self.assertFalse(march.invoice_line_ids.agent_usage_ids)
+
+    def test_expiry_job_before_the_run_still_covers_usage_dated_inside_the_validity(self):
+        # symptom: a block whose expiry job ran before the month's run charged usage that the
+        # block covered
+        self._sell()
+        block = self._block()
+        block.date_expiry = date(2025, 3, 31)
+        self.env["agent.billing.prepaid.block"]._cron_expire(today=date(2025, 4, 1))
+        self.assertEqual((block.state, block.units_remaining), ("expired", 0.0))
+        march = self._bill(date(2025, 3, 1), date(2025, 3, 31))
+        self.assertEqual(march.amount_untaxed, 0.0)
+        self.assertRecordValues(march.invoice_line_ids, [{
+            "agent_kind": "prepaid", "quantity": 600.0, "agent_prepaid_block_id": block.id}])
+        # 1,000 bought, 1,000 forfeited on 1 April, 600 of them reclaimed by March's usage
+        self.assertEqual(sorted(block.move_ids.mapped(lambda m: (m.kind, m.quantity))),
+                         [("deduction", -600.0), ("expiry", -1000.0), ("expiry", 600.0),
+                          ("topup", 1000.0)])
+        self.assertRecordValues(block, [{"state": "expired", "units_remaining": 0.0,
+                                         "units_used": 600.0}])
+        # April's usage is dated after the expiry: charged in full, 700 x 0.05
+        april = self._bill(date(2025, 4, 1), date(2025, 4, 30))
+        self.assertEqual(april.amount_untaxed, 35.0)
+        self.assertFalse(april.invoice_line_ids.agent_prepaid_block_id)

@@ -62,19 +62,13 @@ class AgentBillingRun(models.Model):
                 expected[self, root, plan[0], plan[1]].add(contract.id)
         return expected
 
-    # --- Worker processes ----------------------------------------------------------------------
-    def _worker_step(self, step, ids, batch_size):
-        """Consolidated organisations stay whole: the worker holding an organisation's own
-        contract rates and bills all its entities' contracts, the others skip them; a worker
-        that invoices rows takes the groups whose first row it holds."""
-        run = self
-        if step == "bill":
-            ids = self._agent_worker_contracts(ids)
-        elif step == "invoice":
-            run = self.with_context(agent_worker_row_ids=frozenset(ids))
-        return super(AgentBillingRun, run)._worker_step(step, ids, batch_size)
+    # --- Background jobs (agent_billing_queue) -------------------------------------------------
+    def _fan_out_step(self, step, ids, batch_size):
+        """Consolidated organisations stay whole: the job holding an organisation's own
+        contract rates and bills all its entities' contracts, the others skip them."""
+        return super()._fan_out_step(step, self._agent_job_contracts(ids), batch_size)
 
-    def _agent_worker_contracts(self, ids):
+    def _agent_job_contracts(self, ids):
         mine = set(ids)
         groups = defaultdict(list)
         anchors = {}

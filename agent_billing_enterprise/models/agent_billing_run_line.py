@@ -202,8 +202,7 @@ class AgentBillingRunLine(models.Model):
         """({(run, organisation, period): rows of its entities}, rows billed on their own).
 
         A group is billed all at once, with its rows of other batches of the run, once every
-        entity contract the run bills has its row. In a worker process that invoices rows, a
-        group belongs to the worker holding its first row.
+        entity contract the run bills has its row.
         """
         roots = {}
 
@@ -222,7 +221,6 @@ class AgentBillingRunLine(models.Model):
                 wanted.add((row.run_id, root, row.period_start, row.period_end))
         if not wanted:
             return {}, single
-        worker_ids = self.env.context.get("agent_worker_row_ids")
         result = {}
         for run in {key[0] for key in wanted}:
             by_key = defaultdict(list)
@@ -237,8 +235,8 @@ class AgentBillingRunLine(models.Model):
                 members = self.browse(line_ids)
                 todo = members.filtered(lambda line: line.included and line.state == "rated"
                                         and not line.move_id)
-                if not todo or (worker_ids and min(todo.ids) not in worker_ids):
-                    continue  # nothing left, or another worker process owns this group
+                if not todo:
+                    continue  # nothing left
                 missing = expected.get(key, set()) - set(members.contract_id.ids)
                 if missing:
                     continue  # entities not rated yet (a later batch): the group waits

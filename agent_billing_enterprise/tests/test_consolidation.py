@@ -138,7 +138,7 @@ class TestConsolidation(EnterpriseCommon):
         with self.assertRaisesRegex(Exception, "consolidation has one level"):
             self.paris.agent_invoicing_mode = "consolidated"
 
-    def test_group_waits_for_its_entities_and_stays_in_one_worker(self):
+    def test_group_waits_for_its_entities_and_stays_in_one_job(self):
         self.group.agent_invoicing_mode = "consolidated"
         solo = self._contract(self._entity("Solo Ltd"), "per_agent")
         self._deploy(solo.partner_id, self.agent_support, 1, date(2025, 1, 1))
@@ -154,8 +154,8 @@ class TestConsolidation(EnterpriseCommon):
         self.assertEqual(len(move), 1)
         self.assertEqual(len(move.invoice_line_ids.filtered(
             lambda x: x.display_type == "line_section")), 3)
-        # worker processes: the one holding the holding's contract bills the whole group
+        # background jobs: the one holding the holding's contract bills the whole group
         group = sorted((self.k_group | self.k_paris | self.k_berlin).ids)
-        self.assertEqual(run._agent_worker_contracts([self.k_group.id, solo.id]),
+        self.assertEqual(run._agent_job_contracts([self.k_group.id, solo.id]),
                          sorted([*group, solo.id]))
-        self.assertEqual(run._agent_worker_contracts([self.k_paris.id, self.k_berlin.id]), [])
+        self.assertEqual(run._agent_job_contracts([self.k_paris.id, self.k_berlin.id]), [])

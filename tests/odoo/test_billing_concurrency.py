@@ -172,6 +172,7 @@ def many_clients():
     with environment() as env:
         moves = env["account.move"].search([("agent_contract_id", "in", ids["contracts"])])
         moves.with_context(force_delete=True).unlink()
+        env["agent.billing.run.line"].search([("contract_id", "in", ids["contracts"])]).unlink()
         env["agent.billing.run"].search([("period_start", "=", PERIOD["period_start"])]).unlink()
         env["agent.billing.deployment"].search([("partner_id", "in", ids["partners"])]).unlink()
         env["agent.billing.contract"].browse(ids["contracts"]).unlink()
@@ -179,47 +180,60 @@ def many_clients():
         env["res.partner"].browse(ids["partners"]).unlink()
 
 
-def _bill_with_workers(monkeypatch, boot=None):
-    from odoo.addons.agent_billing.models import agent_billing_run_workers as workers
-
-    monkeypatch.setattr(workers, "MIN_ITEMS_PER_WORKER", 1)
-    # pytest-odoo flags this thread as testing, which keeps runs in-process; not here
+def _bill_scheduled(monkeypatch, batch_size=2):
+    """A scheduled run's billing in committed batches (as the cron does, outside test mode)."""
     monkeypatch.setattr(threading.current_thread(), "testing", False)
-    if boot is not None:
-        monkeypatch.setattr(workers, "WORKER_BOOT", boot)
     with environment() as env:
-        env.company.agent_billing_workers = 2
         run = env["agent.billing.run"].create(PERIOD)
         env.cr.commit()
-        succeeded = run._bill_batches(commit=True, batch_size=2)
-        env.company.agent_billing_workers = 0
-        return run.id, succeeded
+        handed_to_jobs = run._bill_batches(commit=True, batch_size=batch_size)
+        return run.id, handed_to_jobs
 
 
-def test_worker_processes_bill_every_client_once(many_clients, monkeypatch):
-    run_id, succeeded = _bill_with_workers(monkeypatch)
-    assert succeeded == 2, "two worker processes did the work"
+def _our_moves(env, ids):
+    return env["account.move"].search([("agent_contract_id", "in", ids["contracts"])])
+
+
+def test_scheduled_run_bills_every_client_once_in_committed_batches(many_clients, monkeypatch):
+    run_id, handed_to_jobs = _bill_scheduled(monkeypatch)
+    assert handed_to_jobs is False, "six clients are not worth background jobs"
     with environment(commit=False) as env:
         run = env["agent.billing.run"].browse(run_id)
         ours = run.line_ids.filtered(lambda r: r.contract_id.id in many_clients["contracts"])
         assert len(ours) == 6
         assert set(ours.mapped("state")) == {"invoiced"}
-        moves = env["account.move"].search([("agent_contract_id", "in",
-                                             many_clients["contracts"])])
+        moves = _our_moves(env, many_clients)
         assert len(moves) == 6
         assert sorted(moves.mapped("amount_untaxed")) == [100.0, 200.0, 300.0, 400.0, 500.0,
                                                           600.0]
         assert run.state == "invoiced"
 
 
-def test_failed_workers_leave_nothing_undone(many_clients, monkeypatch):
-    """Workers that die at once: the parent does their share itself, nothing twice."""
-    with mute_logger("odoo.addons.agent_billing.models.agent_billing_run_workers"):
-        run_id, succeeded = _bill_with_workers(monkeypatch, boot="raise SystemExit(3)")
-    assert succeeded == 0
+def test_interrupted_scheduled_run_resumes_and_bills_nothing_twice(many_clients, monkeypatch):
+    """The server dies after the first committed batch of invoices: the next scheduled run
+    goes on from there."""
+    from odoo.addons.agent_billing.models.agent_billing_run_line import AgentBillingRunLine
+
+    original = AgentBillingRunLine._create_invoices
+    calls = []
+
+    def dies_on_second_batch(self):
+        calls.append(len(self))
+        if len(calls) == 2:
+            raise KeyboardInterrupt("server stopped")
+        return original(self)
+
+    monkeypatch.setattr(AgentBillingRunLine, "_create_invoices", dies_on_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        _bill_scheduled(monkeypatch)
     with environment(commit=False) as env:
-        moves = env["account.move"].search([("agent_contract_id", "in",
-                                             many_clients["contracts"])])
+        committed = _our_moves(env, many_clients)
+        assert 0 < len(committed) < 6, "the first batch was committed, not the rest"
+    monkeypatch.setattr(AgentBillingRunLine, "_create_invoices", original)
+    with environment() as env:
+        run = env["agent.billing.run"].search([("period_start", "=", PERIOD["period_start"])])
+        run._cron_process(commit=True)
+    with environment(commit=False) as env:
+        moves = _our_moves(env, many_clients)
         assert len(moves) == 6
-        run = env["agent.billing.run"].browse(run_id)
-        assert run.state == "invoiced"
+        assert len(set(moves.mapped("agent_contract_id"))) == 6
