@@ -25,5 +25,6 @@ from . import test_prepaid
 from . import test_audit
 from . import test_invoice_report
 from . import test_export
+from . import test_export_safety
 from . import test_portal
 from . import test_translations

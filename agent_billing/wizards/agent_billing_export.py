@@ -3,6 +3,10 @@ as CSV or XLSX, and invoices as one merged PDF or a zip of PDFs.
 
 Records are read in chunks and the record cache is emptied after each chunk; XLSX is written
 by openpyxl in write-only mode, so that an export of 100,000 lines keeps a small memory.
+
+Texts go through ``tools/spreadsheet.py``: one that a spreadsheet could run as a formula (a
+client named ``=HYPERLINK(...)``) is written as text; numbers stay numbers and our totals stay
+formulas.
 """
 import base64
 import csv
@@ -16,6 +20,7 @@ from odoo.exceptions import UserError
 from odoo.tools import float_repr, pdf, split_every
 
 from ..models.account_move import BILLING_STATUSES
+from ..tools.spreadsheet import csv_text, xlsx_protect, xlsx_value
 
 CHUNK_SIZE = 1000
 XLSX_MAX_ROWS = 1_048_576
@@ -70,11 +75,12 @@ def plain_number(value, digits):
 
 
 def write_csv(sheet):
-    """UTF-8 CSV with a header row: ISO dates, plain decimals with a dot, quoted by csv."""
+    """UTF-8 CSV with a header row: ISO dates, plain decimals with a dot, quoted by csv; a
+    text that could run as a formula starts with ``'`` (see tools/spreadsheet.py)."""
     buffer = io.BytesIO()
     text = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
     writer = csv.writer(text)
-    writer.writerow([column.label for column in sheet.columns])
+    writer.writerow([csv_text(column.label) for column in sheet.columns])
     for values, currency in sheet.rows:
         row = []
         for column, value in zip(sheet.columns, values, strict=True):
@@ -88,8 +94,10 @@ def write_csv(sheet):
                 row.append(float_repr(currency.round(value), currency.decimal_places))
             elif column.kind == "number":
                 row.append(plain_number(value, column.digits))
-            else:
+            elif column.kind == "int":
                 row.append(str(value))
+            else:
+                row.append(csv_text(str(value)))
         writer.writerow(row)
     text.flush()
     content = buffer.getvalue()
@@ -101,6 +109,8 @@ def write_xlsx(sheets, total_label="Total"):
     """An XLSX workbook, a sheet per :class:`Sheet`: typed cells, bold header, frozen header
     row, auto filter, column widths and a totals row (one per currency when they are mixed,
     labelled ``total_label`` and the currency code) with SUM formulas over the money columns.
+    Texts that could run as formulas are text cells (see tools/spreadsheet.py); the SUM
+    formulas are the only formulas.
 
     Raises OverflowError (with the sheet's title) beyond the rows a worksheet holds."""
     import openpyxl  # noqa: PLC0415  (imported only when exporting)
@@ -117,8 +127,11 @@ def write_xlsx(sheets, total_label="Total"):
         for letter, column in zip(letters, sheet.columns, strict=True):
             worksheet.column_dimensions[letter].width = column.width
 
-        def cell(value, number_format=None, font=None, worksheet=worksheet):
+        def cell(value, number_format=None, font=None, formula=False, worksheet=worksheet):
+            """A styled cell: a text stays text unless it is one of our ``formula`` cells."""
             result = WriteOnlyCell(worksheet, value=value)
+            if not formula:
+                xlsx_protect(result)
             if number_format:
                 result.number_format = number_format
             if font:
@@ -149,7 +162,7 @@ def write_xlsx(sheets, total_label="Total"):
                 elif column.kind == "number":
                     row.append(cell(value, NUMBER_FORMAT))
                 else:
-                    row.append(value)
+                    row.append(xlsx_value(worksheet, value))
             worksheet.append(row)
         last = count + 1
         worksheet.auto_filter.ref = f"A1:{letters[-1]}{last}"
@@ -168,9 +181,9 @@ def write_xlsx(sheets, total_label="Total"):
             row[0] = cell(label, font=bold)
             for index in money:
                 letter = letters[index]
-                formula = (f"=SUM({letter}2:{letter}{last})" if code is None else
-                           f'=SUMIF({code_range},"{code}",{letter}2:{letter}{last})')
-                row[index] = cell(formula, formats[currency.id], bold)
+                total = (f"=SUM({letter}2:{letter}{last})" if code is None else
+                         f'=SUMIF({code_range},"{code}",{letter}2:{letter}{last})')
+                row[index] = cell(total, formats[currency.id], bold, formula=True)
             worksheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)

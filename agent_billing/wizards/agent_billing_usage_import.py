@@ -12,6 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..models.agent_billing_usage import MAX_BATCH
+from ..tools.spreadsheet import csv_row
 
 _logger = logging.getLogger(__name__)
 
@@ -225,8 +226,9 @@ class AgentBillingUsageImport(models.TransientModel):
         writer = csv.writer(out)
         writer.writerow(["row", "status", "idempotency_key", "reason", "usage_id"])
         for line in report:
-            writer.writerow([line["row"], line["status"], line["idempotency_key"] or "",
-                             line["reason"] or "", line["usage_id"] or ""])
+            # the keys come from the uploaded file: no text may run as a formula
+            writer.writerow(csv_row([line["row"], line["status"], line["idempotency_key"] or "",
+                                     line["reason"] or "", line["usage_id"] or ""]))
         return out.getvalue().encode("utf-8-sig")
 
     # --- Reading the file ------------------------------------------------------------------------
