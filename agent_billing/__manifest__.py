@@ -1,7 +1,7 @@
 {
     "name": "Agent Billing",
     "summary": "Bill clients for deployed AI agents: per-agent, usage and contract-tier pricing",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "Agent Billing",

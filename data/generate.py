@@ -738,6 +738,7 @@ class _Loader:
                 "name": c["name"],
                 "is_company": True,
                 "ref": c["ref"],
+                "agent_billing_ref": c["ref"],  # what the ingestion API knows the client by
                 "email": c["email"],
                 "website": c["website"],
                 "street": c["street"],
@@ -1128,8 +1129,10 @@ def _odoo_env_args(args):
         if os.path.isdir(path) and path not in addons:
             addons.append(path)
     argv = ["--addons-path=" + ",".join(addons), "-d", args.load, "--log-level=warn"]
+    # no password option: a password on a command line is visible to every user of the
+    # machine; libpq takes it from PGPASSWORD or ~/.pgpass
     for option, value in (("--db_host", args.db_host), ("--db_port", args.db_port),
-                          ("--db_user", args.db_user), ("--db_password", args.db_password)):
+                          ("--db_user", args.db_user)):
         if value:
             argv += [option, str(value)]
     return argv
@@ -1177,8 +1180,8 @@ def main(argv=None):
                         "(default: this repository)")
     parser.add_argument("--db-host")
     parser.add_argument("--db-port")
-    parser.add_argument("--db-user")
-    parser.add_argument("--db-password")
+    parser.add_argument("--db-user", help="the password, if any, comes from PGPASSWORD or "
+                        "~/.pgpass (never a command-line option)")
     args = parser.parse_args(argv)
     if not args.out and not args.load:
         parser.error("give --out DIR and/or --load DBNAME")

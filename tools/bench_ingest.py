@@ -46,8 +46,8 @@ user = env["res.users"].create({"name": "Bench ingestion", "login": "bench_inges
 key = env["res.users.apikeys"].with_user(user).sudo()._generate(
     None, "bench", fields.Date.today() + timedelta(days=1))
 deployments = env["agent.billing.deployment"].search([("state", "=", "active")], limit=200)
-refs = [[d.partner_id.ref, d.product_id.default_code] for d in deployments
-        if d.partner_id.ref and d.product_id.default_code]
+refs = [[d.partner_id.agent_billing_ref, d.product_id.default_code] for d in deployments
+        if d.partner_id.agent_billing_ref and d.product_id.default_code]
 env.cr.commit()
 print("BENCH" + json.dumps({"key": key, "refs": refs}))
 """

@@ -20,6 +20,7 @@ class TestSecurity(AgentBillingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company_a = cls.env.company
+        cls.client_a.agent_billing_ref = "CLA"  # what the ingestion API knows the client by
         cls.company_b = cls.setup_other_company(name="Company B")["company"]
         cls.contract_a = cls._contract(cls.client_a, "contract", tier=cls.tier)
         cls.deployment_a = cls._deploy(cls.client_a, cls.agent_support, 1, date(2025, 1, 1))

@@ -64,7 +64,8 @@ def client():
             "agent_usage_metric_id": env.ref("agent_billing.metric_task").id,
         })
         partner = env["res.partner"].create({"name": f"Concurrency client {tag}",
-                                             "ref": f"CC-{tag}", "is_company": True})
+                                             "ref": f"CC-{tag}", "agent_billing_ref": f"CC-{tag}",
+                                             "is_company": True})
         contract = env["agent.billing.contract"].create({
             "partner_id": partner.id, "billing_model": "per_agent",
             "date_start": date(2032, 1, 1), "state": "active", "company_id": company.id,
