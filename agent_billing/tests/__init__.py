@@ -26,5 +26,6 @@ from . import test_audit
 from . import test_invoice_report
 from . import test_export
 from . import test_export_safety
+from . import test_secrets_not_logged
 from . import test_portal
 from . import test_translations
