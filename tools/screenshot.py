@@ -4,14 +4,19 @@
     python3 tools/screenshot.py --url http://127.0.0.1:8069 --db DB --out DIR \
         "contracts=/odoo/action-agent_billing.action_agent_billing_contract" ...
 
-Each NAME=PATH[@@CSS] is opened after logging in (admin/admin unless --login/--password), then
-the element CSS (e.g. a tab) is clicked, and the page is saved as
-DIR/NAME.png. Only loopback URLs are used. Needs Debian's chromium and websocket-client.
+Each NAME=PATH[@@CSS] is opened after logging in (admin/admin unless --login and the
+environment variable ODOO_PASSWORD say otherwise), then the element CSS (e.g. a tab) is clicked,
+and the page is saved as DIR/NAME.png. Only loopback URLs are used. Needs Debian's chromium and
+websocket-client.
+
+The password is read from the environment, never from an option: a command line is visible to
+every user of the machine (ps, /proc).
 """
 
 import argparse
 import base64
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -83,7 +88,6 @@ def main():
     parser.add_argument("--url", default="http://127.0.0.1:8069")
     parser.add_argument("--db", required=True)
     parser.add_argument("--login", default="admin")
-    parser.add_argument("--password", default="admin")
     parser.add_argument("--out", required=True)
     parser.add_argument("--width", type=int, default=1400)
     parser.add_argument("--height", type=int, default=900)
@@ -92,7 +96,8 @@ def main():
     args = parser.parse_args()
     if not args.url.startswith(("http://127.", "http://localhost")):
         raise SystemExit("screenshots are taken of a local server only")
-    session = authenticate(args.url, args.db, args.login, args.password)
+    password = os.environ.get("ODOO_PASSWORD", "admin")
+    session = authenticate(args.url, args.db, args.login, password)
     browser = Browser(args.width, args.height)
     try:
         host = args.url.split("//", 1)[1].split(":")[0]
