@@ -16,8 +16,9 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from odoo.modules.module import get_module_path
+from odoo.tests import HttpCase
 
-from .common import tagged
+from .common import mail_new_test_user, tagged
 from .test_invoice_report import REPORT, AgentBillingInvoiceCommon
 
 _logger = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ class TranslationCommon(AgentBillingInvoiceCommon):
     def _create_client(cls, name, ref):
         # the language is installed when the first client is made, before anything is billed,
         # so that whatever the billing run writes is written for a client speaking LANG
-        if not getattr(cls, "_lang_loaded", False):
+        if not cls._lang_loaded:
             cls.env["res.lang"]._activate_lang(cls.LANG)
             cls.env["ir.module.module"]._load_module_terms(ODOO_MODULES + [MODULE], [cls.LANG])
             cls.env.invalidate_all()
@@ -115,6 +116,7 @@ class TranslationCommon(AgentBillingInvoiceCommon):
 
     @classmethod
     def setUpClass(cls):
+        cls._lang_loaded = False  # each class runs in its own transaction: load it again
         super().setUpClass()
         for record, field, value in (
             (cls.agent_support.product_tmpl_id, "name", cls.FIXTURE_NAMES["support"]),
@@ -170,7 +172,10 @@ class TranslationCommon(AgentBillingInvoiceCommon):
         those (see test_line_descriptions_in_client_language)."""
         html = self.env["ir.actions.report"]._render_qweb_html(REPORT, self.moves.ids)[0]
         self._keep(f"invoices_{self.LANG}.html", html)
-        root = lxml_html.fromstring(html.decode())
+        return self._visible_text(html.decode())
+
+    def _visible_text(self, html):
+        root = lxml_html.fromstring(html)
         for node in root.xpath("//style | //script | //head"
                                " | //td[@name='account_invoice_line_name']"):
             node.getparent().remove(node)
@@ -310,3 +315,34 @@ class TestTranslationsGerman(TranslationCommon):
     @known_bug
     def test_line_descriptions_in_client_language(self):
         self._check_line_descriptions()
+
+
+@tagged("post_install", "-at_install")
+class TestTranslationsPortalFrench(TranslationCommon, HttpCase):
+    """The client's portal user reads its invoice page and document in French."""
+
+    LANG = "fr_FR"
+    FIXTURE_NAMES = TestTranslationsFrench.FIXTURE_NAMES
+
+    def test_portal_invoice_in_french(self):
+        move = self.inv["MID"]
+        user = mail_new_test_user(self.env, login="mid_portal_fr", name="Marie Dupont",
+                                  groups="base.group_portal", email="marie@example.com",
+                                  lang=self.LANG)
+        user.partner_id.parent_id = move.partner_id
+        self.authenticate("mid_portal_fr", "mid_portal_fr")
+        page = self.url_open(f"/my/invoices/{move.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(move.name, page.text)
+        self.assertIn("Télécharger", page.content.decode(), "Odoo's portal page is in French")
+        response = self.url_open(f"/my/invoices/{move.id}?report_type=html")
+        self.assertEqual(response.status_code, 200)
+        text = self._visible_text(response.content.decode())  # no charset in its headers
+        entries = self._entries(INVOICE_TEMPLATE)
+        self.assertEqual(self._english_left(entries, text), [],
+                         "English strings of our invoice template in the portal document")
+        translations = dict(entries)
+        for msgid in ("<strong>Amount Due</strong>", "Usage Breakdown", "Agent Type / Deployment"):
+            for fragment in _fragments(translations[msgid]):
+                self.assertTrue(_found(fragment, text), f"{fragment!r} not in the portal document")
+        self.assertIn(self.FIXTURE_NAMES["support"], text)
