@@ -72,7 +72,8 @@ def _fragments(source, unconditional_only=False):
             for child in list(node):
                 node.remove(child)
         if unconditional_only:
-            for node in root.xpath("//*[" + " or ".join(f"@{a}" for a in CONDITIONAL) + "]"):
+            cond = " or ".join(f"@{a}" for a in CONDITIONAL)
+            for node in root.xpath(f"//*[{cond}][not(ancestor::*[{cond}])]"):
                 tail = node.tail
                 node.getparent().remove(node)  # drops the tail too: keep it apart
                 if tail:
