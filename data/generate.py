@@ -843,13 +843,21 @@ class _Loader:
 
     # --- Invoices and payments ---
     def load_history(self, history_months):
-        if history_months <= 0:
-            return
         env = self.env
         today = self.today
         window_end = today.replace(day=1) - timedelta(days=1)
         window_start = add_months(today.replace(day=1), -history_months)
         Contract = env["agent.billing.contract"]
+        if "agent_ledger_start" in Contract._fields:
+            # the billing ledger starts where the sample history ends (with no history: with
+            # the previous month, the first one a billing run bills); nothing before is re-rated
+            start = window_end + timedelta(days=1) if history_months > 0 else add_months(
+                today.replace(day=1), -1)
+            Contract.browse(list(self.contract_ids.values())).write(
+                {"agent_ledger_start": start})
+            self.commit()
+        if history_months <= 0:
+            return
         Move = env["account.move"]
         self.rating_totals = {}  # move id -> Decimal total of the rating it came from
         clients = self.data["clients"]

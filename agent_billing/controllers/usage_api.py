@@ -88,8 +88,12 @@ class AgentBillingUsageApi(http.Controller):
         limit = request.env.company.sudo().agent_billing_rate_limit
         if limit <= 0:
             return 0
-        header = request.httprequest.headers.get("Authorization", "")
-        key = f"key:{header.split()[-1][:8]}" if header else f"uid:{request.env.uid}"
+        # a bearer key's first 8 characters are its public index; any other credentials
+        # (e.g. Basic user:password) are never stored, the user counts instead
+        scheme, _sep, token = request.httprequest.headers.get("Authorization", "").partition(" ")
+        token = token.strip()
+        key = f"key:{token[:8]}" if scheme.lower() == "bearer" and token \
+            else f"uid:{request.env.uid}"
         with request.env.registry.cursor() as cr:
             cr.execute(SQL(
                 """INSERT INTO agent_billing_rate_window (key, window_start, hits)

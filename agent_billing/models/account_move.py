@@ -185,6 +185,16 @@ class AccountMoveLine(models.Model):
         help="The prepaid block this line's usage drew on.")
     agent_prepaid_remaining = fields.Float("Prepaid Left", digits="Agent Billing Quantity",
                                            copy=False)
+    # --- Coverage: the deployment-days an agent line bills (or, a credit, takes back) ---
+    agent_service_start = fields.Date("Service From", copy=False)
+    agent_service_end = fields.Date("Service To", copy=False)
+    agent_service_period = fields.Date(
+        "Billing Period", copy=False,
+        help="First day of the contract's billing period the service days belong to.")
+    agent_is_credit = fields.Boolean(
+        "Coverage Credit", copy=False,
+        help="Takes back days an earlier line billed that are no longer due.")
+    agent_credit_reason = fields.Char("Credit Reason", copy=False)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_release_usage(self):

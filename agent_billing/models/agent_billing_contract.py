@@ -3,24 +3,33 @@ from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
+from odoo.tools.misc import formatLang
 
 from ..rating import (
     AgentRate,
+    AgentSpan,
+    Billed,
     ClientTerms,
+    DaySet,
     DeploymentInput,
     MetricPrice,
     PrepaidBalance,
     PriceChange,
     UsageInput,
     UsagePrice,
+    agent_dues,
     digits_to_rounding,
     period_bounds,
     price_pieces,
     rate_client,
+    reconcile,
+    resolve_price,
+    round_money,
     to_decimal,
     value_on,
 )
+from ..rating.schedule import periods, present_agents, presented_agent_price
 
 BILLING_MODELS = [
     ("per_agent", "Monthly per agent"),
@@ -104,6 +113,15 @@ class AgentBillingContract(models.Model):
     )
     deployment_ids = fields.One2many("agent.billing.deployment", "contract_id", "Deployments")
     note = fields.Html()
+    # --- Billing ledger ---
+    agent_ledger_start = fields.Date(
+        "Ledger From", readonly=True, copy=False,
+        help="Agent days before this date were billed before the billing ledger existed: they "
+        "are taken as they were invoiced and never re-rated.")
+    agent_ledger_version = fields.Integer(
+        readonly=True, copy=False, default=0,
+        help="Bumped by every invoice that bills this contract, in the same transaction: two "
+        "transactions cannot both bill it from the same picture of what was billed.")
 
     # --- Computes ---
     @api.depends("partner_id")
@@ -377,25 +395,8 @@ class AgentBillingContract(models.Model):
         dep_inputs = []
         for dep in deployments:
             product = dep.product_id
-            dep_end = dep.date_end or None
             # pieces of the deployment: inside each override's validity, and outside all of them
-            pieces = []
-            cursor_start = dep.date_start
-            for ov in sorted(agent_overrides[product], key=lambda o: o.date_from):
-                ov_end = ov.date_to or None
-                start = max(cursor_start, ov.date_from)
-                end = min(d for d in (dep_end, ov_end) if d) if (dep_end or ov_end) else None
-                if end is not None and end < start:
-                    continue
-                if start > cursor_start:
-                    pieces.append((cursor_start, fields.Date.subtract(start, days=1), None))
-                pieces.append((start, end, ov))
-                if end is None:
-                    cursor_start = None
-                    break
-                cursor_start = fields.Date.add(end, days=1)
-            if cursor_start is not None and (dep_end is None or cursor_start <= dep_end):
-                pieces.append((cursor_start, dep_end, None))
+            pieces = self._override_pieces(dep, agent_overrides[product])
             tier_rate = tier_agent.get(product)
             rate_changes = changes.get((tier_rate, "monthly_rate"), []) if tier_rate else []
             if rate_changes:
@@ -486,6 +487,261 @@ class AgentBillingContract(models.Model):
         )
         return rate_client(terms, dep_inputs, usage_inputs, period_start, period_end,
                            prepaid=prepaid)
+
+    # --- Billing ledger: agent days ----------------------------------------------------------
+    def _agent_ledger_details(self, until, window=None):
+        """Detail values of the agent lines that bring what live invoices of this contract
+        cover to what its true history owes, for every deployment-day up to ``until``.
+
+        Missed or late days (a contract or agents added after a run, the first partial
+        period in advance) are charged; days no longer due (an early end, agents removed or
+        changed, a back-dated price) are credited, each credit saying why. ``window`` (a
+        DaySet) limits the days charged now (a manual invoice for part of a period). Returns
+        (values, amounts): the detail values and their exact amounts.
+        """
+        self.ensure_one()
+        if self.billing_model not in ("per_agent", "contract"):
+            return [], []
+        first = max(self.date_start, self.agent_ledger_start or self.date_start)
+        until = min(until, self.date_end) if self.date_end else until
+        dues = []
+        if until >= first:
+            dues = self._agent_dues(first, until)
+        billed = self._agent_billed()
+        ledger_start = self.agent_ledger_start
+
+        def keys(key):
+            return key[2] <= until and (not ledger_start or key[2] >= ledger_start)
+
+        charges = reconcile(dues, billed, keys=keys, window=(
+            (lambda key, units: units & window) if window is not None else None))
+        return self._agent_charge_details(charges, dues)
+
+    def _agent_dues(self, first, until):
+        """Due items of this contract's deployments for the days [first, until]."""
+        tier = self.tier_id
+        precision = self.env["decimal.precision"]
+        presentation = {
+            "price_digits": precision.precision_get("Product Price"),
+            "quantity_digits": precision.precision_get("Product Unit of Measure"),
+            "rounding": to_decimal(self.currency_id.rounding),
+        }
+        discount = to_decimal(tier.discount_percent) if (
+            tier and self.billing_model == "contract") else to_decimal(0)
+        spans = self._agent_spans(first, until)
+
+        def price(monthly_rate, agents):
+            return presented_agent_price(monthly_rate, agents, discount, **presentation)
+
+        dues = agent_dues(spans, self.billing_cycle, until, contract_start=self.date_start,
+                          contract_end=self.date_end or None, price=price)
+        for due in dues:
+            due.data.update(discount=discount, presentation=presentation)
+        return dues
+
+    def _agent_spans(self, first, until):
+        """The deployments' days in [first, until], cut where the price changes (client
+        override, date-effective tier price) and at billing periods, each at its price."""
+        deployments = self._rating_deployments(first, until).sorted(
+            lambda dep: (dep.date_start, dep.id))
+        overrides = defaultdict(list)
+        for ov in self._rating_overrides(first, until):
+            if ov.product_id:
+                overrides[ov.product_id].append(ov)
+        tier_agent = {r.product_id: r for r in self.tier_id.agent_rate_ids}
+        changes = self._price_changes([self.tier_id.agent_rate_ids], first)
+        spans = []
+        for dep in deployments:
+            product = dep.product_id
+            tier_rate = tier_agent.get(product)
+            pieces = self._override_pieces(dep, overrides[product])
+            rate_changes = changes.get((tier_rate, "monthly_rate"), []) if tier_rate else []
+            if rate_changes:
+                pieces = self._cut_at_price_changes(pieces, tier_rate, rate_changes, first,
+                                                    until)
+            for start, end, ov, *version in pieces:
+                low = max(start, first)
+                high = min(end, until) if end else until
+                for period_start, period_end in periods(low, high, self.billing_cycle) \
+                        if low <= high else ():
+                    piece_start, piece_end = max(low, period_start), min(high, period_end)
+                    tier_price = version[0] if version else (
+                        to_decimal(tier_rate.monthly_rate) if tier_rate else None)
+                    price, source = resolve_price(
+                        self._to_currency(product.agent_monthly_rate, product.currency_id,
+                                          period_end),
+                        tier_price,
+                        self._override_price(ov, "monthly_rate",
+                                             max(period_start, ov.date_from))
+                        if ov and not version else None)
+                    spans.append(AgentSpan(dep, piece_start, piece_end, dep.agent_count, price,
+                                           data={"source": source, "product": product}))
+        return spans
+
+    @api.model
+    def _override_pieces(self, dep, overrides):
+        """[(start, end, override or None)] of a deployment: inside each override's validity,
+        and outside all of them."""
+        dep_end = dep.date_end or None
+        pieces = []
+        cursor_start = dep.date_start
+        for ov in sorted(overrides, key=lambda o: o.date_from):
+            ov_end = ov.date_to or None
+            start = max(cursor_start, ov.date_from)
+            end = min(d for d in (dep_end, ov_end) if d) if (dep_end or ov_end) else None
+            if end is not None and end < start:
+                continue
+            if start > cursor_start:
+                pieces.append((cursor_start, fields.Date.subtract(start, days=1), None))
+            pieces.append((start, end, ov))
+            if end is None:
+                cursor_start = None
+                break
+            cursor_start = fields.Date.add(end, days=1)
+        if cursor_start is not None and (dep_end is None or cursor_start <= dep_end):
+            pieces.append((cursor_start, dep_end, None))
+        return pieces
+
+    def _agent_billed(self):
+        """What live invoices of this contract hold for agent days, as core Billed items
+        (lines billed before the ledger existed carry no service days: not counted)."""
+        lines = self.env["account.move.line"].search(self._agent_billed_lines_domain() + [
+            ("agent_kind", "=", "agents"), ("agent_service_start", "!=", False),
+            ("move_id.move_type", "in", ("out_invoice", "out_refund")),
+            ("move_id.state", "!=", "cancel"), ("move_id.agent_period_released", "=", False),
+        ], order="id")
+        return [
+            Billed(self._agent_line_key(line),
+                   DaySet.span(line.agent_service_start, line.agent_service_end),
+                   to_decimal(line.price_subtotal) * (
+                       -1 if line.move_id.move_type == "out_refund" else 1),
+                   credit=line.agent_is_credit, ref=line)
+            for line in lines
+        ]
+
+    def _agent_billed_lines_domain(self):
+        """Invoice lines that bill this contract (a hook: consolidated invoices put an
+        entity's lines on its organisation's invoice)."""
+        self.ensure_one()
+        return [("move_id.agent_contract_id", "=", self.id)]
+
+    @api.model
+    def _agent_line_key(self, line):
+        return ("agents", line.agent_deployment_id, line.agent_service_period, line.agent_count,
+                to_decimal(line.agent_rate), None)
+
+    def _agent_charge_details(self, charges, dues):
+        """Detail values (and exact amounts) of the ledger's agent charges and credits."""
+        by_dep_period = defaultdict(list)
+        for due in dues:
+            by_dep_period[due.key[1], due.key[2]].append(due)
+        vals_list, amounts = [], []
+        currency = self.currency_id
+        for charge in charges:
+            _kind, dep, period_start, agents, rate, _ref = charge.key
+            period_end = period_bounds(period_start, self.billing_cycle)[1]
+            due = charge.due
+            product = due.data["span"].data["product"] if due else dep.product_id
+            source = due.data["span"].data["source"] if due else False
+            for (start, end), amount in zip(
+                    charge.units.ranges, self._split_charge(charge), strict=True):
+                days = DaySet.span(start, end)
+                vals = {
+                    "kind": "agents",
+                    "product_id": product.id,
+                    "deployment_id": dep.id,
+                    "agent_count": agents,
+                    "rate": float(rate),
+                    "days": len(days),
+                    "days_in_period": (period_end - period_start).days + 1,
+                    "service_start": start,
+                    "service_end": end,
+                    "service_period": period_start,
+                    "is_credit": charge.credit,
+                    "price_source": source,
+                }
+                natural = (not charge.credit and due and days == due.units
+                           and charge.amount == due.amount)
+                if natural:
+                    quantity, unit_price, discount, amount = present_agents(
+                        rate, agents, days, due.data["discount"], **due.data["presentation"])
+                else:
+                    quantity, unit_price, discount = 1, amount, 0
+                vals.update(quantity=float(quantity), price_unit=float(unit_price),
+                            discount=float(discount), amount=float(amount))
+                label = {"type": product.name, "agents": agents,
+                         "start": format_date(self.env, start),
+                         "end": format_date(self.env, end), "days": len(days),
+                         "total": vals["days_in_period"],
+                         "rate": formatLang(self.env, float(rate), currency_obj=currency)}
+                if charge.credit:
+                    reason = self._agent_credit_reason(charge, dep, period_start, start,
+                                                       by_dep_period)
+                    vals["credit_reason"] = reason
+                    vals["name"] = _(
+                        "%(type)s\nCredit: %(agents)s agent(s), %(start)s - %(end)s (%(days)s "
+                        "days) at %(rate)s per agent per month, no longer due: %(reason)s",
+                        reason=reason, **label)
+                else:
+                    vals["name"] = _(
+                        "%(type)s\n%(agents)s agent(s), %(start)s - %(end)s (%(days)s of "
+                        "%(total)s days) at %(rate)s per agent per month", **label)
+                vals_list.append(vals)
+                amounts.append(to_decimal(amount))
+        return vals_list, amounts
+
+    def _split_charge(self, charge):
+        """The amount of each day range of a charge (one invoice line each), adding up to the
+        charge exactly: a charge's share by its key's own price rule, a credit's by days."""
+        ranges = charge.units.ranges
+        if len(ranges) <= 1:
+            return [charge.amount]
+        rounding = to_decimal(self.currency_id.rounding)
+        shares, done = [], DaySet()
+        base = charge.due.units - charge.units if charge.due else DaySet()
+        total_days = len(charge.units)
+        for start, end in ranges[:-1]:
+            days = DaySet.span(start, end)
+            if charge.due and not charge.credit:
+                share = charge.due.price(base | done | days) - charge.due.price(base | done)
+            else:
+                share = round_money(charge.amount * len(days) / total_days, rounding)
+            shares.append(share)
+            done |= days
+        shares.append(charge.amount - sum(shares, to_decimal(0)))
+        return shares
+
+    def _agent_credit_reason(self, charge, dep, period_start, start, by_dep_period):
+        """Why days billed before are no longer due, in words."""
+        _kind, _dep, _period, agents, rate, _ref = charge.key
+        if self.date_end and start > self.date_end:
+            return _("the contract ended on %(date)s", date=format_date(self.env, self.date_end))
+        if dep.date_end and start > dep.date_end:
+            return _("the deployment ended on %(date)s", date=format_date(self.env, dep.date_end))
+        if dep.date_start > start:
+            return _("the deployment starts on %(date)s",
+                     date=format_date(self.env, dep.date_start))
+        for due in by_dep_period.get((dep, period_start), []):
+            if due.key[3] != agents:
+                return _("the agent count is now %(n)s", n=due.key[3])
+            if due.key[4] != rate:
+                return _("the price is now %(rate)s per agent per month",
+                         rate=formatLang(self.env, float(due.key[4]),
+                                         currency_obj=self.currency_id))
+        if dep.state not in ("active", "ended"):
+            return _("the deployment is %(state)s", state=dict(
+                dep._fields["state"]._description_selection(self.env))[dep.state])
+        return _("the deployment no longer bills these days on this contract")
+
+    def _ledger_bump(self):
+        """Claim this contract for the invoice being made, atomically: a transaction that
+        bills it at the same moment, from the same picture of what was billed, fails with a
+        serialization error instead of billing the same days or usage twice."""
+        self.ensure_one()
+        self.env.cr.execute(SQL(
+            "UPDATE agent_billing_contract SET agent_ledger_version = "
+            "COALESCE(agent_ledger_version, 0) + 1 WHERE id = %s", self.id))
+        self.invalidate_recordset(["agent_ledger_version"])
 
     def _price_changes(self, recordsets, since):
         """{(record, field): [PriceChange]} of the bulk price changes applied to the records

@@ -11,6 +11,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_date, mute_logger
 
 from ..rating import AnomalyInput, PricingError, score_anomalies, to_decimal
+from ..tools.spreadsheet import xlsx_row
 
 _logger = logging.getLogger(__name__)
 
@@ -363,10 +364,8 @@ class AgentBillingRun(models.Model):
         rating = contract._rate_period(period_start, period_end, deployments=deployments,
                                        usages=usages, overrides=candidates.get("overrides"),
                                        prepaid_blocks=candidates.get("prepaid"))
-        details = [
-            fields.Command.create(vals)
-            for vals in self.env["agent.billing.run.detail"]._from_rating(contract, rating)
-        ]
+        detail_vals, amounts = self._ledger_details(contract, plan, rating)
+        details = [fields.Command.create(vals) for vals in detail_vals]
         journal = self._journal()
         products = [cmd[2]["product_id"] for cmd in details if cmd[2].get("product_id")]
         products = self.env["product.product"].browse(products)
@@ -384,11 +383,13 @@ class AgentBillingRun(models.Model):
         active_deployments = len(deployments.filtered(
             lambda d, ps=period_start, pe=period_end: d.date_start <= pe
             and (not d.date_end or d.date_end >= ps)))
+        total = sum(amounts, to_decimal(0))
         result = score_anomalies(AnomalyInput(
-            total=rating.total,
+            total=total,
             previous_total=to_decimal(previous_total) if previous_total is not None else None,
             # lines covered by a prepaid block are zero by design
-            line_amounts=tuple(line.amount for line in rating.lines if line.kind != "prepaid"),
+            line_amounts=tuple(amount for amount, vals in zip(amounts, detail_vals, strict=True)
+                               if vals["kind"] != "prepaid"),
             active_deployments=active_deployments,
             usage_events=len(usages),
             billing_model=contract.billing_model,
@@ -396,13 +397,13 @@ class AgentBillingRun(models.Model):
             lines_missing_account=missing_account,
             change_threshold_pct=to_decimal(self.change_threshold or 50.0),
         ))
-        nothing = not rating.lines
+        nothing = not detail_vals
         return {
             "state": "rated",
             # a client with nothing at all to bill stays visible but gets no (empty) invoice
             "included": not nothing,
             "message": _("Nothing to bill for this period.") if nothing else False,
-            "total": float(rating.total),
+            "total": float(total),
             "previous_total": float(previous_total) if previous_total is not None else 0.0,
             "has_previous": previous_total is not None,
             "change_pct": float(result.change_pct) if result.change_pct is not None else 0.0,
@@ -413,6 +414,21 @@ class AgentBillingRun(models.Model):
             "usage_events": len(usages),
             "detail_ids": details,
         }
+
+    def _ledger_details(self, contract, plan, rating):
+        """The row's detail values and exact amounts: the agent lines from the billing ledger
+        (what is due up to the end of the agent period of the plan, less what live invoices
+        cover), then the usage, prepaid and minimum lines of the rating."""
+        Detail = self.env["agent.billing.run.detail"]
+        agent_vals, agent_amounts = contract._agent_ledger_details(until=plan[1])
+        others = [(vals, line.amount) for vals, line in zip(
+            Detail._from_rating(contract, rating), rating.lines, strict=True)
+            if vals["kind"] != "agents"]
+        detail_vals = agent_vals + [vals for vals, _amount in others]
+        amounts = agent_amounts + [amount for _vals, amount in others]
+        for sequence, vals in enumerate(detail_vals, start=1):
+            vals["sequence"] = sequence * 10
+        return detail_vals, amounts
 
     def _journal(self):
         self.ensure_one()
@@ -530,14 +546,15 @@ class AgentBillingRun(models.Model):
                       ._description_selection(self.env))
         lines = self.line_ids.sorted(lambda line: (-line.anomaly_score, line.partner_id.name))
         for line in lines:
-            sheet.append([
+            # texts a spreadsheet could run as formulas (a client named "=..."): text cells
+            sheet.append(xlsx_row(sheet, [
                 line.partner_id.display_name, line.contract_id.name,
                 models_sel.get(line.contract_id.billing_model), line.period_start,
                 line.period_end, line.currency_id.name, line.total,
                 line.previous_total if line.has_previous else None,
                 line.change_pct if line.has_previous else None, line.anomaly_score,
                 line.anomaly_reasons or "", line.included, states.get(line.state),
-            ])
+            ]))
         last = sheet.max_row
         sheet.append([_("Total"), None, None, None, None, None, f"=SUM(G2:G{last})"])
         sheet[f"A{last + 1}"].font = Font(bold=True)

@@ -42,6 +42,11 @@ class AgentBillingRunDetail(models.Model):
     usage_ids = fields.Many2many("agent.billing.usage", string="Usage Records")
     prepaid_block_id = fields.Many2one("agent.billing.prepaid.block")
     prepaid_remaining = fields.Float("Prepaid Left", digits="Agent Billing Quantity")
+    service_start = fields.Date("Service From")
+    service_end = fields.Date("Service To")
+    service_period = fields.Date("Billing Period")
+    is_credit = fields.Boolean("Credit")
+    credit_reason = fields.Char()
     usage_count = fields.Integer(compute="_compute_usage_count")
 
     @api.depends("usage_ids")
@@ -174,6 +179,11 @@ class AgentBillingRunDetail(models.Model):
             "price_source": self.price_source,
             "prepaid_block_id": self.prepaid_block_id.id,
             "prepaid_remaining": self.prepaid_remaining,
+            "service_start": self.service_start,
+            "service_end": self.service_end,
+            "service_period": self.service_period,
+            "is_credit": self.is_credit,
+            "credit_reason": self.credit_reason,
         })
 
     def _invoice_line_vals(self, detail):
@@ -196,6 +206,11 @@ class AgentBillingRunDetail(models.Model):
             "agent_price_source": detail.get("price_source") or False,
             "agent_prepaid_block_id": detail.get("prepaid_block_id") or False,
             "agent_prepaid_remaining": detail.get("prepaid_remaining") or 0.0,
+            "agent_service_start": detail.get("service_start") or False,
+            "agent_service_end": detail.get("service_end") or False,
+            "agent_service_period": detail.get("service_period") or False,
+            "agent_is_credit": bool(detail.get("is_credit")),
+            "agent_credit_reason": detail.get("credit_reason") or False,
         }
         if detail.get("product_id"):
             vals["product_id"] = detail["product_id"]

@@ -89,8 +89,15 @@ class AgentBillingRunLine(models.Model):
         self.ensure_one()
         run, contract = self.run_id, self.contract_id
         invoice_date = run.invoice_date or fields.Date.add(self.period_end, days=1)
+        # what the ledger credits more than it charges goes on a credit note: a customer
+        # invoice cannot be negative
+        refund = self.currency_id.compare_amounts(self.total, 0.0) < 0
+        lines = [detail._prepare_invoice_line() for detail in self.detail_ids.sorted("sequence")]
+        if refund:
+            for line in lines:
+                line["price_unit"] = -line["price_unit"]
         vals = {
-            "move_type": "out_invoice",
+            "move_type": "out_refund" if refund else "out_invoice",
             "company_id": run.company_id.id,
             "partner_id": (contract.partner_invoice_id or contract.partner_id).id,
             "currency_id": self.currency_id.id,
@@ -100,10 +107,7 @@ class AgentBillingRunLine(models.Model):
             "agent_period_start": self.period_start,
             "agent_period_end": self.period_end,
             "agent_run_id": run.id,
-            "invoice_line_ids": [
-                fields.Command.create(detail._prepare_invoice_line())
-                for detail in self.detail_ids.sorted("sequence")
-            ],
+            "invoice_line_ids": [fields.Command.create(line) for line in lines],
         }
         journal = run._journal()
         if journal:
@@ -128,7 +132,8 @@ class AgentBillingRunLine(models.Model):
                 for row, move in zip(rows, moves, strict=True):
                     row._link_invoice(move)
             return
-        except (UserError, ValidationError, pg_errors.IntegrityError) as exc:
+        except (UserError, ValidationError, pg_errors.IntegrityError,
+                pg_errors.SerializationFailure) as exc:
             _logger.info("Batch invoice creation failed (%s); retrying client by client", exc)
         for row in rows:
             try:
@@ -137,11 +142,17 @@ class AgentBillingRunLine(models.Model):
             except pg_errors.UniqueViolation:
                 row.write({"state": "skipped", "included": False, "message": _(
                     "Another invoice for this contract and period was created meanwhile.")})
+            except pg_errors.SerializationFailure:
+                row.write({"state": "error", "included": False, "message": _(
+                    "%(contract)s was billed by another run or a manual invoice at the same "
+                    "moment: nothing was created for it. Compute the run again.",
+                    contract=row.contract_id.display_name)})
             except (UserError, ValidationError, pg_errors.IntegrityError) as exc:
                 row.write({"state": "error", "included": False, "message": str(exc)})
 
     def _link_invoice(self, move):
         self.ensure_one()
+        self.contract_id._ledger_bump()
         if move.invoice_payment_term_id:
             # a draft created with its lines gets its due date before its payment-term line
             # exists (Odoo takes today); compute it again from the terms now
@@ -151,6 +162,8 @@ class AgentBillingRunLine(models.Model):
             detail.usage_ids.write({"invoice_line_id": move_line.id})
         move.invoice_line_ids._agent_consume_prepaid()
         invoiced = move._agent_rated_amount()
+        if move.move_type == "out_refund":
+            invoiced = -invoiced
         if float_compare(invoiced, self.total, precision_rounding=self.currency_id.rounding):
             raise ValidationError(_(
                 "Invoice of %(client)s totals %(inv)s but the rating gave %(rated)s; nothing was "

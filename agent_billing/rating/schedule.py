@@ -105,10 +105,47 @@ def agent_price(monthly_rate, agents, discount_percent, rounding):
     return price
 
 
+def present_agents(monthly_rate, agents, days, discount_percent, *, price_digits=2,
+                   quantity_digits=2, rounding=Decimal("0.01")):
+    """(quantity, unit price, discount, amount) of an invoice line billing ``agents`` agents
+    for ``days`` at ``monthly_rate``, as Odoo computes it: ``agents`` x the prorated price when
+    that price is a whole number of price steps, else 1 x the exact amount; the discount on
+    top, the amount rounded once."""
+    from .pricing import _present  # noqa: PLC0415  (one presentation rule for both engines)
+
+    discount = to_decimal(discount_percent)
+    unit = Fraction(to_decimal(monthly_rate)) * days_fraction(days)
+    exact = fraction_to_decimal(unit * agents)
+    terms = _Presentation(price_digits, quantity_digits, to_decimal(rounding))
+    quantity, unit_price, amount = _present(Decimal(agents), unit, exact, discount, terms)
+    return quantity, unit_price, discount, amount
+
+
+@dataclass(frozen=True)
+class _Presentation:
+    price_digits: int
+    quantity_digits: int
+    rounding: Decimal
+
+
+def presented_agent_price(monthly_rate, agents, discount_percent, **presentation):
+    """Price function of an agent key: the amount of its invoice line for any set of days."""
+
+    def price(days):
+        if not days:
+            return _ZERO
+        return present_agents(monthly_rate, agents, days, discount_percent,
+                              **presentation)[3]
+
+    return price
+
+
 def agent_dues(spans: Iterable[AgentSpan], cycle, until, *, contract_start=None,
-               contract_end=None, discount_percent=_ZERO, rounding=Decimal("0.01")):
+               contract_end=None, discount_percent=_ZERO, rounding=Decimal("0.01"),
+               price=None):
     """Due items of deployments, per billing period, for days up to ``until`` (inclusive)
-    and inside the contract."""
+    and inside the contract. ``price(monthly_rate, agents)`` makes a key's price function
+    (default: exact proration less the discount, rounded once)."""
     by_key = {}
     for span in spans:
         start = max(span.start, contract_start) if contract_start else span.start
@@ -123,8 +160,11 @@ def agent_dues(spans: Iterable[AgentSpan], cycle, until, *, contract_start=None,
             if key in by_key:
                 days = by_key[key][0] | days
             by_key[key] = (days, span, period_end)
+    if price is None:
+        def price(monthly_rate, agents):
+            return agent_price(monthly_rate, agents, discount_percent, rounding)
     return [
-        Due(key, days, agent_price(span.monthly_rate, span.agents, discount_percent, rounding),
+        Due(key, days, price(span.monthly_rate, span.agents),
             {"kind": "agents", "span": span, "period": (key[2], period_end)})
         for key, (days, span, period_end) in by_key.items()
     ]

@@ -9,6 +9,7 @@ from . import test_billing_run
 from . import test_contract_scope
 from . import test_engine_money
 from . import test_engine_runs
+from . import test_engine_ledger
 from . import test_billing_status
 from . import test_concurrency
 from . import test_tours

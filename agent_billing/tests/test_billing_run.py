@@ -211,6 +211,7 @@ class TestBillingRun(AgentBillingCommon):
     def test_preflight_xlsx(self):
         import openpyxl
 
+        self.c_mid.name = '=HYPERLINK("http://x.example","y")'  # must not become a formula
         run = self._run()
         run.action_compute()
         action = run.action_export_xlsx()
@@ -225,11 +226,14 @@ class TestBillingRun(AgentBillingCommon):
         self.assertEqual(totals, [154.84, 266.12, 470.0, 1000.0])
         self.assertIsInstance(rows[0][3], datetime)  # dates are typed cells
         self.assertEqual(sheet.cell(row=6, column=7).value, "=SUM(G2:G5)")
+        named = [cell for cell in sheet["A"] if "HYPERLINK" in str(cell.value)]
+        self.assertEqual([(c.value, c.data_type) for c in named],
+                         [('=HYPERLINK("http://x.example","y")', "s")])
 
     def test_quarterly_and_advance_plans(self):
         # drafts: the plan does not depend on the state, and the clients have live contracts
         quarterly = self._contract(self.c_mid, "per_agent", billing_cycle="quarterly",
-                                   state="draft")
+                                   state="draft", start=date(2025, 1, 1))
         self.assertIsNone(quarterly._billing_plan(date(2025, 2, 1), date(2025, 2, 28)))
         self.assertEqual(quarterly._billing_plan(date(2025, 3, 1), date(2025, 3, 31)),
             (date(2025, 1, 1), date(2025, 3, 31), date(2025, 1, 1), date(2025, 3, 31)))

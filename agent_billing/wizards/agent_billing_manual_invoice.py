@@ -3,7 +3,7 @@ from psycopg2 import errors as pg_errors
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..rating import PricingError
+from ..rating import DaySet, PricingError, period_bounds
 
 
 class AgentBillingManualInvoice(models.TransientModel):
@@ -56,7 +56,13 @@ class AgentBillingManualInvoice(models.TransientModel):
                                              unbilled_only=True)
             try:
                 rating = contract._rate_period(self.period_start, self.period_end, usages=usages)
-                details = Detail._from_rating(contract, rating)
+                # agent days from the billing ledger: only those of the period not billed yet
+                # (whole billing periods are due; the window bills the days asked for)
+                horizon = period_bounds(self.period_end, contract.billing_cycle)[1]
+                details, _amounts = contract._agent_ledger_details(
+                    until=horizon, window=DaySet.span(self.period_start, self.period_end))
+                details += [vals for vals in Detail._from_rating(contract, rating)
+                            if vals["kind"] != "agents"]
             except PricingError as exc:
                 raise UserError(_("%(contract)s cannot be rated: %(reason)s",
                                   contract=contract.name, reason=exc)) from exc
@@ -90,7 +96,14 @@ class AgentBillingManualInvoice(models.TransientModel):
                 vals["invoice_payment_term_id"] = self.contract_id.payment_term_id.id
         try:
             with self.env.cr.savepoint():
+                if self.contract_id:
+                    self.contract_id._ledger_bump()
                 move = self.env["account.move"].create(vals)
+        except pg_errors.SerializationFailure:
+            raise UserError(_(
+                "%(contract)s is being billed by a billing run or another manual invoice right "
+                "now: nothing was created. Try again in a moment.",
+                contract=self.contract_id.name)) from None
         except pg_errors.UniqueViolation:
             raise UserError(_(
                 "%(contract)s already has an invoice for %(start)s - %(end)s. Cancel it first, "

@@ -121,6 +121,14 @@ class AgentBillingContract(models.Model):
         pending.agent_approval_request_ids.filtered(lambda r: r.state == "pending")._withdraw()
         return super().action_draft()
 
+    # --- Billing ledger ------------------------------------------------------------------------
+    def _agent_billed_lines_domain(self):
+        """An entity's lines may sit on its organisation's consolidated invoice."""
+        self.ensure_one()
+        return ["|", "&", ("move_id.agent_contract_id", "=", self.id),
+                ("agent_entity_contract_id", "in", [False, self.id]),
+                ("agent_entity_contract_id", "=", self.id)]
+
     # --- Rating --------------------------------------------------------------------------------
     def _agent_predecessors(self):
         self.ensure_one()
