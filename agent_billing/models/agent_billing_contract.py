@@ -515,7 +515,9 @@ class AgentBillingContract(models.Model):
 
         charges = reconcile(dues, billed, keys=keys, window=(
             (lambda key, units: units & window) if window is not None else None))
-        return self._agent_charge_details(charges, dues)
+        # the client reads these lines: in its language, with its date and number formats
+        return self.with_context(lang=self.partner_id.lang or self.env.lang)._agent_charge_details(
+            charges, dues)
 
     def _agent_dues(self, first, until):
         """Due items of this contract's deployments for the days [first, until]."""
@@ -641,7 +643,8 @@ class AgentBillingContract(models.Model):
             _kind, dep, period_start, agents, rate, _ref = charge.key
             period_end = period_bounds(period_start, self.billing_cycle)[1]
             due = charge.due
-            product = due.data["span"].data["product"] if due else dep.product_id
+            product = (due.data["span"].data["product"] if due else dep.product_id).with_env(
+                self.env)
             source = due.data["span"].data["source"] if due else False
             for (start, end), amount in zip(
                     charge.units.ranges, self._split_charge(charge), strict=True):

@@ -58,7 +58,13 @@ class AgentBillingRunDetail(models.Model):
         return formatLang(self.env, float(value), digits=digits)
 
     def _from_rating(self, contract, rating):
-        """Detail values for each line of a rating of ``contract`` (core ``Rating``)."""
+        """Detail values for each line of a rating of ``contract`` (core ``Rating``), worded
+        in the client's language, with its date and number formats: the client reads them."""
+        lang = contract.partner_id.lang or self.env.lang
+        return self.with_context(lang=lang)._from_rating_lines(
+            contract.with_context(lang=lang), rating)
+
+    def _from_rating_lines(self, contract, rating):
         currency = contract.currency_id
         vals_list = []
         for sequence, line in enumerate(rating.lines, start=1):
@@ -74,6 +80,7 @@ class AgentBillingRunDetail(models.Model):
             }
             if line.kind == "agents":
                 product, _override = line.key
+                product = product.with_env(self.env)
                 deployment = line.refs[0]
                 vals.update({
                     "product_id": product.id,
@@ -95,6 +102,7 @@ class AgentBillingRunDetail(models.Model):
                 })
             elif line.kind == "usage":
                 metric, _override = line.key
+                metric = metric.with_env(self.env)
                 charge = data["charge"]
                 bands = "; ".join(
                     _("%(qty)s at %(price)s", qty=self._fmt(band.quantity, 0),
@@ -127,6 +135,7 @@ class AgentBillingRunDetail(models.Model):
                         "Configuration > Agent Billing > Usage Metrics.", metric=metric.name))
             elif line.kind == "prepaid":
                 (metric, _override), block = line.key
+                metric = metric.with_env(self.env)
                 unit = metric.unit_name or metric.name
                 name = _("%(metric)s: %(qty)s %(unit)s covered by prepaid block %(block)s "
                          "(%(left)s %(unit)s left)", metric=metric.name,

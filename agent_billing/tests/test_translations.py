@@ -5,7 +5,6 @@ and its dunning mails must carry none of our English source strings. The strings
 hard-coded handful: they are the msgids of our .pot that belong to the invoice template and to
 the dunning mail templates, and the translation they must show is taken from our .po files.
 """
-import functools
 import logging
 import os
 import re
@@ -35,23 +34,6 @@ NOT_VISIBLE = {"Logo"}
 PLACEHOLDER = re.compile(r"\{\{.*?\}\}|%\(\w+\)[sd]")
 HAS_LETTER = re.compile(r"[^\W\d_]")
 CONDITIONAL = ("t-if", "t-elif", "t-else")
-
-
-def known_bug(test):
-    """``unittest.expectedFailure`` for Odoo's test runner, which ignores the decorator: the
-    test passes while its assertion fails (the bug is still there), and fails as soon as the
-    assertion holds, so that whoever fixes the bug removes the decorator."""
-
-    @functools.wraps(test)
-    def wrapper(self):
-        try:
-            test(self)
-        except self.failureException as exc:
-            _logger.info("%s: known bug still there: %s", test.__name__, exc)
-            return
-        self.fail(f"{test.__name__} passes now: the known bug is fixed, remove @known_bug")
-
-    return wrapper
 
 
 def _collapse(text):
@@ -287,12 +269,6 @@ class TestTranslationsFrench(TranslationCommon):
     def test_line_descriptions_scenario(self):
         self._check_line_descriptions_scenario()
 
-    # KNOWN BUG: the billing run builds the invoice line descriptions (and band summaries) in
-    # agent.billing.run.detail._from_rating, in the language of the user who runs it, not in
-    # the client's: a French client gets "3 agent(s), ... per agent per month". Fix: build them
-    # with the client's language (contract.partner_id.lang), see the lead's note in issue 15;
-    # then remove @known_bug.
-    @known_bug
     def test_line_descriptions_in_client_language(self):
         self._check_line_descriptions()
 
@@ -312,8 +288,6 @@ class TestTranslationsGerman(TranslationCommon):
     def test_line_descriptions_scenario(self):
         self._check_line_descriptions_scenario()
 
-    # KNOWN BUG: as in TestTranslationsFrench.test_line_descriptions_in_client_language
-    @known_bug
     def test_line_descriptions_in_client_language(self):
         self._check_line_descriptions()
 
