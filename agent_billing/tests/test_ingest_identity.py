@@ -125,7 +125,7 @@ class TestIngestIdentity(AgentBillingCommon):
             "date_start": date(2025, 1, 1), "company_id": self.company_b.id,
         })
         ended = self._client("Ended Client", "END", "BR-END")
-        self._contract(ended, "usage", date_end=date(2025, 2, 28))
+        self._contract(ended, "usage", start=date(2025, 1, 1), date_end=date(2025, 2, 28))
         events = [
             self._event("u-1", "NO-SUCH-REF"),
             self._event("u-2", "BR-B"),  # another company's client
