@@ -100,8 +100,9 @@ def prepare(clients):
 
 
 def queue_job_installed():
-    out = subprocess.run([PY, "-c", "import odoo.addons.queue_job"], capture_output=True)
-    return out.returncode == 0
+    """Whether OCA queue_job is in Odoo's addons path (it is imported only inside a registry)."""
+    return any((Path(path) / "queue_job" / "__manifest__.py").is_file()
+               for path in odoo_env.odoo_addons_dirs())
 
 
 def previous_month(today=None):

@@ -110,7 +110,8 @@ class TestConsolidation(EnterpriseCommon):
         eur = self.env.ref("base.EUR")
         eur.active = True
         self.berlin.agent_billing_currency_id = eur
-        contract = self._contract(self.berlin, "per_agent")
+        # a draft: Berlin's live contract already bills its agents
+        contract = self._contract(self.berlin, "per_agent", state="draft")
         self.assertEqual(contract.currency_id, eur)
 
     def test_consolidation_needs_the_parent_contract(self):

@@ -95,7 +95,8 @@ class TestContractLifecycle(EnterpriseCommon):
         self.assertEqual(amendment.old_value, "12/31/2025")
 
     def test_renewal_notice_then_renewal(self):
-        contract = self._contract(self.client, "per_agent", date_start=date(2025, 1, 1),
+        # from March: a first run of a contract bills every month it has not billed yet
+        contract = self._contract(self.client, "per_agent", date_start=date(2025, 3, 1),
                                   date_end=date(2025, 3, 31), auto_renew=True,
                                   renewal_notice_days=30, renewal_months=12)
         deployment = self._deploy(self.client, self.agent_support, 1, date(2025, 1, 1),

@@ -32,9 +32,9 @@ class ReportsCommon(AgentBillingCommon):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, agent_billing_today=TODAY))
         cls.term_30 = cls.env.ref("account.account_payment_term_30days")
-        cls.contract_a = cls._contract(cls.client_a, "per_agent")
+        cls.contract_a = cls._contract(cls.client_a, "per_agent", start=date(2025, 1, 1))
         cls.contract_b = cls._contract(cls.client_b, "contract", tier=cls.tier,
-                                       date_end=date(2025, 12, 31))
+                                       start=date(2025, 1, 1), date_end=date(2025, 12, 31))
         cls.dep_a = cls._deploy(cls.client_a, cls.agent_support, 2, date(2025, 1, 1),
                                 contract=cls.contract_a)
         cls.dep_a2 = cls._deploy(cls.client_a, cls.agent_sales, 1, date(2025, 6, 1),

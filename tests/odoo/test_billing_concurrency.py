@@ -68,11 +68,11 @@ def client():
                                              "is_company": True})
         contract = env["agent.billing.contract"].create({
             "partner_id": partner.id, "billing_model": "per_agent",
-            "date_start": date(2032, 1, 1), "state": "active", "company_id": company.id,
+            "date_start": date(2032, 3, 1), "state": "active", "company_id": company.id,
         })
         env["agent.billing.deployment"].create({
             "partner_id": partner.id, "product_id": product.id, "agent_count": 2,
-            "date_start": date(2032, 1, 1), "state": "active", "company_id": company.id,
+            "date_start": date(2032, 3, 1), "state": "active", "company_id": company.id,
         })
         ids = {"company": company.id, "product": product.id, "partner": partner.id,
                "contract": contract.id, "tag": tag}
@@ -161,12 +161,12 @@ def many_clients():
             {"name": f"Worker client {tag} {i}", "is_company": True} for i in range(6)
         ])
         contracts = env["agent.billing.contract"].create([{
-            "partner_id": p.id, "billing_model": "per_agent", "date_start": date(2032, 1, 1),
+            "partner_id": p.id, "billing_model": "per_agent", "date_start": date(2032, 3, 1),
             "state": "active", "company_id": company.id,
         } for p in partners])
         env["agent.billing.deployment"].create([{
             "partner_id": p.id, "product_id": product.id, "agent_count": i + 1,
-            "date_start": date(2032, 1, 1), "state": "active", "company_id": company.id,
+            "date_start": date(2032, 3, 1), "state": "active", "company_id": company.id,
         } for i, p in enumerate(partners)])
         ids = {"product": product.id, "partners": partners.ids, "contracts": contracts.ids}
     yield ids
