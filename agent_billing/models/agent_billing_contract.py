@@ -3,6 +3,7 @@ from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
 from odoo.tools import SQL, format_date
 from odoo.tools.misc import formatLang
 
@@ -489,7 +490,7 @@ class AgentBillingContract(models.Model):
                            prepaid=prepaid)
 
     # --- Billing ledger: agent days ----------------------------------------------------------
-    def _agent_ledger_details(self, until, window=None):
+    def _agent_ledger_details(self, until, window=None, candidates=None):
         """Detail values of the agent lines that bring what live invoices of this contract
         cover to what its true history owes, for every deployment-day up to ``until``.
 
@@ -497,8 +498,11 @@ class AgentBillingContract(models.Model):
         period in advance) are charged; days no longer due (an early end, agents removed or
         changed, a back-dated price) are credited, each credit saying why. ``window`` (a
         DaySet) limits the days charged now (a manual invoice for part of a period). Returns
-        (values, amounts): the detail values and their exact amounts.
+        (values, amounts): the detail values and their exact amounts. ``candidates``
+        ({"deployments", "overrides", "billed"}: recordsets a run batch prefetched for all its
+        contracts) are filtered in memory instead of searched.
         """
+        candidates = candidates or {}
         self.ensure_one()
         if self.billing_model not in ("per_agent", "contract"):
             return [], []
@@ -506,8 +510,8 @@ class AgentBillingContract(models.Model):
         until = min(until, self.date_end) if self.date_end else until
         dues = []
         if until >= first:
-            dues = self._agent_dues(first, until)
-        billed = self._agent_billed()
+            dues = self._agent_dues(first, until, candidates)
+        billed = self._agent_billed(candidates.get("billed"))
         ledger_start = self.agent_ledger_start
 
         def keys(key):
@@ -519,7 +523,7 @@ class AgentBillingContract(models.Model):
         return self.with_context(lang=self.partner_id.lang or self.env.lang)._agent_charge_details(
             charges, dues)
 
-    def _agent_dues(self, first, until):
+    def _agent_dues(self, first, until, candidates=None):
         """Due items of this contract's deployments for the days [first, until]."""
         tier = self.tier_id
         precision = self.env["decimal.precision"]
@@ -530,7 +534,7 @@ class AgentBillingContract(models.Model):
         }
         discount = to_decimal(tier.discount_percent) if (
             tier and self.billing_model == "contract") else to_decimal(0)
-        spans = self._agent_spans(first, until)
+        spans = self._agent_spans(first, until, candidates or {})
 
         def price(monthly_rate, agents):
             return presented_agent_price(monthly_rate, agents, discount, **presentation)
@@ -541,13 +545,14 @@ class AgentBillingContract(models.Model):
             due.data.update(discount=discount, presentation=presentation)
         return dues
 
-    def _agent_spans(self, first, until):
+    def _agent_spans(self, first, until, candidates):
         """The deployments' days in [first, until], cut where the price changes (client
         override, date-effective tier price) and at billing periods, each at its price."""
-        deployments = self._rating_deployments(first, until).sorted(
+        deployments = self._rating_deployments(
+            first, until, candidates=candidates.get("deployments")).sorted(
             lambda dep: (dep.date_start, dep.id))
         overrides = defaultdict(list)
-        for ov in self._rating_overrides(first, until):
+        for ov in self._rating_overrides(first, until, candidates=candidates.get("overrides")):
             if ov.product_id:
                 overrides[ov.product_id].append(ov)
         tier_agent = {r.product_id: r for r in self.tier_id.agent_rate_ids}
@@ -604,14 +609,11 @@ class AgentBillingContract(models.Model):
             pieces.append((cursor_start, dep_end, None))
         return pieces
 
-    def _agent_billed(self):
+    def _agent_billed(self, candidates=None):
         """What live invoices of this contract hold for agent days, as core Billed items
         (lines billed before the ledger existed carry no service days: not counted)."""
-        lines = self.env["account.move.line"].search(self._agent_billed_lines_domain() + [
-            ("agent_kind", "=", "agents"), ("agent_service_start", "!=", False),
-            ("move_id.move_type", "in", ("out_invoice", "out_refund")),
-            ("move_id.state", "!=", "cancel"), ("move_id.agent_period_released", "=", False),
-        ], order="id")
+        lines = self._select("account.move.line", self._agent_billed_lines_domain()
+                             + self._agent_billed_live_domain(), candidates).sorted("id")
         return [
             Billed(self._agent_line_key(line),
                    DaySet.span(line.agent_service_start, line.agent_service_end),
@@ -620,6 +622,24 @@ class AgentBillingContract(models.Model):
                    credit=line.agent_is_credit, ref=line)
             for line in lines
         ]
+
+    @api.model
+    def _agent_billed_live_domain(self):
+        """Agent lines that cover days: on live customer invoices and credit notes."""
+        return [
+            ("agent_kind", "=", "agents"), ("agent_service_start", "!=", False),
+            ("move_id.move_type", "in", ("out_invoice", "out_refund")),
+            ("move_id.state", "!=", "cancel"), ("move_id.agent_period_released", "=", False),
+        ]
+
+    @api.model
+    def _agent_billed_candidates(self, contracts):
+        """The billed agent lines of all these contracts, in one search (a run batch)."""
+        if not contracts:
+            return self.env["account.move.line"]
+        return self.env["account.move.line"].search(
+            expression.OR([contract._agent_billed_lines_domain() for contract in contracts])
+            + self._agent_billed_live_domain())
 
     def _agent_billed_lines_domain(self):
         """Invoice lines that bill this contract (a hook: consolidated invoices put an

@@ -246,6 +246,7 @@ class AgentBillingRun(models.Model):
         ])
         prepaid = self.env["agent.billing.prepaid.block"]._rating_balances(
             partners, self.company_id, first, last) if usages else None
+        billed = self.env["agent.billing.contract"]._agent_billed_candidates(contracts)
         by_partner = {}
         for name, records in (("deployments", deployments), ("usages", usages),
                               ("overrides", overrides)):
@@ -262,6 +263,7 @@ class AgentBillingRun(models.Model):
                                     ("overrides", "agent.billing.price.override"))
             }
             candidates["prepaid"] = prepaid
+            candidates["billed"] = billed
             vals_list.append(self._rating_row(contract, plan, previous.get(contract.id),
                                               existing, candidates))
         return self.env["agent.billing.run.line"].create(vals_list)
@@ -364,7 +366,7 @@ class AgentBillingRun(models.Model):
         rating = contract._rate_period(period_start, period_end, deployments=deployments,
                                        usages=usages, overrides=candidates.get("overrides"),
                                        prepaid_blocks=candidates.get("prepaid"))
-        detail_vals, amounts = self._ledger_details(contract, plan, rating)
+        detail_vals, amounts = self._ledger_details(contract, plan, rating, candidates)
         details = [fields.Command.create(vals) for vals in detail_vals]
         journal = self._journal()
         products = [cmd[2]["product_id"] for cmd in details if cmd[2].get("product_id")]
@@ -415,12 +417,17 @@ class AgentBillingRun(models.Model):
             "detail_ids": details,
         }
 
-    def _ledger_details(self, contract, plan, rating):
+    def _ledger_details(self, contract, plan, rating, candidates=None):
         """The row's detail values and exact amounts: the agent lines from the billing ledger
         (what is due up to the end of the agent period of the plan, less what live invoices
         cover), then the usage, prepaid and minimum lines of the rating."""
         Detail = self.env["agent.billing.run.detail"]
-        agent_vals, agent_amounts = contract._agent_ledger_details(until=plan[1])
+        candidates = candidates or {}
+        agent_vals, agent_amounts = contract._agent_ledger_details(until=plan[1], candidates={
+            "deployments": candidates.get("deployments"),
+            "overrides": candidates.get("overrides"),
+            "billed": candidates.get("billed"),
+        })
         others = [(vals, line.amount) for vals, line in zip(
             Detail._from_rating(contract, rating), rating.lines, strict=True)
             if vals["kind"] != "agents"]
