@@ -116,8 +116,10 @@ def load_groups(env, parents, children, seed=20250301):
             {"name": f"Group {p:03d} Entity {c:02d}", "is_company": True,
              "parent_id": parent.id, "vat": f"BE0{p:03d}{c:02d}0000"[:12]}
             for c in range(children)])
+        # running for a year, billed up to the measured month (the ledger starts there)
         contracts = Contract.create([
             {"partner_id": entity.id, "state": "active", "date_start": contract_start,
+             "agent_ledger_start": period_start,
              "billing_model": "usage" if index % 3 == 2 else "per_agent"}
             for index, entity in enumerate(entities)])
         for contract in contracts:
