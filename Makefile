@@ -2,7 +2,8 @@
 #
 #   make deps      install the Python tools the tests use (requirements-dev.txt)
 #   make test      every test layer, with a summary (tools/run_tests.py)
-#   make lint      the static layer only (ruff, pylint-odoo, XML, manifests)
+#   make lint      the static layer only (ruff, ruff format, pylint-odoo, XML, manifests)
+#   make format    apply ruff format and ruff's fixable lint fixes
 #   make run       create the demo database agent_billing_demo if absent, then serve it on :8069
 #   make bench     benchmarks (tools/bench.py; BENCH_ARGS="-- --skip-big" skips the 10k-client run)
 #   make clean-db  drop the databases and templates made by `make test`
@@ -22,10 +23,10 @@ CLIENTS ?= 50
 MODULES := agent_billing,agent_billing_reports,agent_billing_enterprise
 TEST_ARGS ?=
 
-.PHONY: test lint run bench clean-db help deps
+.PHONY: test lint format run bench clean-db help deps
 
 help:
-	@sed -n '1,12p' Makefile
+	@sed -n '1,13p' Makefile
 
 deps:
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -40,6 +41,10 @@ test:
 
 lint:
 	$(PYTHON) tools/run_tests.py --layers static
+
+format:
+	$(PYTHON) -m ruff format .
+	$(PYTHON) -m ruff check --fix .
 
 bench:
 	$(PYTHON) tools/bench.py $(BENCH_ARGS)

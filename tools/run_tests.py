@@ -407,6 +407,10 @@ def layer_static(addons):
     if cmd:
         rc, _ = run_stream(cmd, timeout=TIMEOUTS["static"])
         checks.append(("ruff", rc == 0))
+        # the formatter: unformatted code fails (`ruff format .` fixes it)
+        header("static: ruff format --check")
+        rc, _ = run_stream([*cmd[:-2], "format", "--check", "."], timeout=TIMEOUTS["static"])
+        checks.append(("ruff format", rc == 0))
     else:
         print("ruff is not installed (pip install ruff)", flush=True)
         checks.append(("ruff (not installed)", False))
