@@ -45,16 +45,46 @@ USAGE_PRODUCT = {"name": "Agent Usage", "default_code": "AGT-USAGE"}
 # Support and SDR match the demo products (same code, rate and metric), which are then reused.
 # weekly_per_agent: range of the usage one agent reports per week, in the metric's unit.
 AGENT_TYPES = [
-    {"code": "AGT-SUPPORT", "name": "Support Agent", "monthly_rate": 500.0, "metric": "task",
-     "weekly_per_agent": [150, 600], "weight": 30},
-    {"code": "AGT-SDR", "name": "Sales Development Agent", "monthly_rate": 800.0,
-     "metric": "execution", "weekly_per_agent": [800, 4000], "weight": 20},
-    {"code": "AGT-ANALYST", "name": "Data Analyst Agent", "monthly_rate": 1200.0,
-     "metric": "execution", "weekly_per_agent": [300, 1500], "weight": 15},
-    {"code": "AGT-CODEREV", "name": "Code Review Agent", "monthly_rate": 350.0, "metric": "task",
-     "weekly_per_agent": [40, 160], "weight": 20},
-    {"code": "AGT-VOICE", "name": "Voice Agent", "monthly_rate": 950.0, "metric": "hour",
-     "weekly_per_agent": [15, 45], "weight": 15},
+    {
+        "code": "AGT-SUPPORT",
+        "name": "Support Agent",
+        "monthly_rate": 500.0,
+        "metric": "task",
+        "weekly_per_agent": [150, 600],
+        "weight": 30,
+    },
+    {
+        "code": "AGT-SDR",
+        "name": "Sales Development Agent",
+        "monthly_rate": 800.0,
+        "metric": "execution",
+        "weekly_per_agent": [800, 4000],
+        "weight": 20,
+    },
+    {
+        "code": "AGT-ANALYST",
+        "name": "Data Analyst Agent",
+        "monthly_rate": 1200.0,
+        "metric": "execution",
+        "weekly_per_agent": [300, 1500],
+        "weight": 15,
+    },
+    {
+        "code": "AGT-CODEREV",
+        "name": "Code Review Agent",
+        "monthly_rate": 350.0,
+        "metric": "task",
+        "weekly_per_agent": [40, 160],
+        "weight": 20,
+    },
+    {
+        "code": "AGT-VOICE",
+        "name": "Voice Agent",
+        "monthly_rate": 950.0,
+        "metric": "hour",
+        "weekly_per_agent": [15, 45],
+        "weight": 15,
+    },
 ]
 
 
@@ -66,8 +96,9 @@ def _usage_rate(metric, model, unit_price=0.0, package_size=1.0, included=0.0, b
         "package_size": package_size,
         "included_units": included,
         # up_to 0 is the open-ended last band, as in the tier form
-        "bands": [{"up_to": up_to, "unit_price": price, "flat_fee": fee}
-                  for up_to, price, fee in bands],
+        "bands": [
+            {"up_to": up_to, "unit_price": price, "flat_fee": fee} for up_to, price, fee in bands
+        ],
     }
 
 
@@ -75,7 +106,10 @@ def _usage_rate(metric, model, unit_price=0.0, package_size=1.0, included=0.0, b
 # more rates, so that on a database with demo data the demo tier is reused and completed.
 TIERS = [
     {
-        "name": "Starter", "sequence": 10, "minimum_commitment": 500.0, "discount_percent": 0.0,
+        "name": "Starter",
+        "sequence": 10,
+        "minimum_commitment": 500.0,
+        "discount_percent": 0.0,
         "agent_rates": [
             {"agent_type": "AGT-SUPPORT", "monthly_rate": 480.0},
             {"agent_type": "AGT-SDR", "monthly_rate": 780.0},
@@ -88,7 +122,10 @@ TIERS = [
         ],
     },
     {
-        "name": "Growth", "sequence": 20, "minimum_commitment": 2000.0, "discount_percent": 5.0,
+        "name": "Growth",
+        "sequence": 20,
+        "minimum_commitment": 2000.0,
+        "discount_percent": 5.0,
         "agent_rates": [
             {"agent_type": "AGT-SUPPORT", "monthly_rate": 450.0},
             {"agent_type": "AGT-SDR", "monthly_rate": 760.0},
@@ -97,16 +134,21 @@ TIERS = [
             {"agent_type": "AGT-VOICE", "monthly_rate": 900.0},
         ],
         "usage_rates": [
-            _usage_rate("task", "graduated", included=1000.0,
-                        bands=[(10000.0, 0.04, 0.0), (0.0, 0.03, 0.0)]),
-            _usage_rate("execution", "volume",
-                        bands=[(50000.0, 0.009, 0.0), (250000.0, 0.007, 0.0),
-                               (0.0, 0.005, 0.0)]),
+            _usage_rate(
+                "task", "graduated", included=1000.0, bands=[(10000.0, 0.04, 0.0), (0.0, 0.03, 0.0)]
+            ),
+            _usage_rate(
+                "execution",
+                "volume",
+                bands=[(50000.0, 0.009, 0.0), (250000.0, 0.007, 0.0), (0.0, 0.005, 0.0)],
+            ),
             _usage_rate("hour", "package", unit_price=13.0, package_size=10.0, included=20.0),
         ],
     },
     {
-        "name": "Enterprise", "sequence": 30, "minimum_commitment": 10000.0,
+        "name": "Enterprise",
+        "sequence": 30,
+        "minimum_commitment": 10000.0,
         "discount_percent": 12.0,
         "agent_rates": [
             {"agent_type": "AGT-SUPPORT", "monthly_rate": 420.0},
@@ -116,12 +158,18 @@ TIERS = [
             {"agent_type": "AGT-VOICE", "monthly_rate": 850.0},
         ],
         "usage_rates": [
-            _usage_rate("task", "volume", included=5000.0,
-                        bands=[(25000.0, 0.035, 0.0), (100000.0, 0.028, 0.0),
-                               (0.0, 0.02, 0.0)]),
-            _usage_rate("execution", "graduated", included=10000.0,
-                        bands=[(100000.0, 0.008, 0.0), (500000.0, 0.006, 25.0),
-                               (0.0, 0.004, 0.0)]),
+            _usage_rate(
+                "task",
+                "volume",
+                included=5000.0,
+                bands=[(25000.0, 0.035, 0.0), (100000.0, 0.028, 0.0), (0.0, 0.02, 0.0)],
+            ),
+            _usage_rate(
+                "execution",
+                "graduated",
+                included=10000.0,
+                bands=[(100000.0, 0.008, 0.0), (500000.0, 0.006, 25.0), (0.0, 0.004, 0.0)],
+            ),
             _usage_rate("hour", "standard", unit_price=1.1, included=200.0),
         ],
     },
@@ -141,71 +189,264 @@ PAYMENT_TERMS = [
 # --- Word lists for names and addresses ---------------------------------------------------------
 
 PREFIXES = [
-    "Acorn", "Alpine", "Amber", "Apex", "Arbor", "Atlas", "Aurora", "Beacon", "Birch", "Bluewater",
-    "Bright", "Cedar", "Cobalt", "Copper", "Coral", "Crest", "Crystal", "Delta", "Echo", "Ember",
-    "Evergreen", "Falcon", "Fernwood", "Granite", "Harbor", "Horizon", "Indigo", "Ironclad",
-    "Juniper", "Keystone", "Larkspur", "Maple", "Meridian", "Northwind", "Oakridge", "Orbit",
-    "Pioneer", "Quartz", "Redwood", "Ridgeline", "Sagebrush", "Silverline", "Summit", "Tidal",
-    "Vertex", "Willow", "Zenith", "Nimbus",
+    "Acorn",
+    "Alpine",
+    "Amber",
+    "Apex",
+    "Arbor",
+    "Atlas",
+    "Aurora",
+    "Beacon",
+    "Birch",
+    "Bluewater",
+    "Bright",
+    "Cedar",
+    "Cobalt",
+    "Copper",
+    "Coral",
+    "Crest",
+    "Crystal",
+    "Delta",
+    "Echo",
+    "Ember",
+    "Evergreen",
+    "Falcon",
+    "Fernwood",
+    "Granite",
+    "Harbor",
+    "Horizon",
+    "Indigo",
+    "Ironclad",
+    "Juniper",
+    "Keystone",
+    "Larkspur",
+    "Maple",
+    "Meridian",
+    "Northwind",
+    "Oakridge",
+    "Orbit",
+    "Pioneer",
+    "Quartz",
+    "Redwood",
+    "Ridgeline",
+    "Sagebrush",
+    "Silverline",
+    "Summit",
+    "Tidal",
+    "Vertex",
+    "Willow",
+    "Zenith",
+    "Nimbus",
 ]
 CORES = [
-    "Analytics", "Logistics", "Health", "Finance", "Retail", "Foods", "Media", "Energy",
-    "Software", "Robotics", "Insurance", "Travel", "Learning", "Legal", "Mobility", "Telecom",
-    "Biotech", "Capital", "Systems", "Labs", "Outfitters", "Freight", "Pharma", "Security",
-    "Realty", "Apparel", "Motors", "Networks", "Dynamics", "Marine", "Aerospace", "Consulting",
-    "Payments", "Studios", "Hospitality", "Wellness", "Agritech", "Materials", "Devices", "Games",
-    "Markets", "Supply", "Clinics", "Ventures", "Data", "Cloud", "Home", "Print",
+    "Analytics",
+    "Logistics",
+    "Health",
+    "Finance",
+    "Retail",
+    "Foods",
+    "Media",
+    "Energy",
+    "Software",
+    "Robotics",
+    "Insurance",
+    "Travel",
+    "Learning",
+    "Legal",
+    "Mobility",
+    "Telecom",
+    "Biotech",
+    "Capital",
+    "Systems",
+    "Labs",
+    "Outfitters",
+    "Freight",
+    "Pharma",
+    "Security",
+    "Realty",
+    "Apparel",
+    "Motors",
+    "Networks",
+    "Dynamics",
+    "Marine",
+    "Aerospace",
+    "Consulting",
+    "Payments",
+    "Studios",
+    "Hospitality",
+    "Wellness",
+    "Agritech",
+    "Materials",
+    "Devices",
+    "Games",
+    "Markets",
+    "Supply",
+    "Clinics",
+    "Ventures",
+    "Data",
+    "Cloud",
+    "Home",
+    "Print",
 ]
 QUALIFIERS = ["", "Global", "Group", "International", "Partners", "Works", "Solutions", "Holdings"]
 FIRST_NAMES = [
-    "Maria", "James", "Aisha", "Chen", "Lucas", "Sofia", "Noah", "Emma", "Yuki", "Omar", "Priya",
-    "Lars", "Chloe", "Mateo", "Hannah", "Ravi", "Elena", "Tom", "Fatima", "Jonas", "Grace", "Ivan",
+    "Maria",
+    "James",
+    "Aisha",
+    "Chen",
+    "Lucas",
+    "Sofia",
+    "Noah",
+    "Emma",
+    "Yuki",
+    "Omar",
+    "Priya",
+    "Lars",
+    "Chloe",
+    "Mateo",
+    "Hannah",
+    "Ravi",
+    "Elena",
+    "Tom",
+    "Fatima",
+    "Jonas",
+    "Grace",
+    "Ivan",
 ]
 LAST_NAMES = [
-    "Lopez", "Smith", "Khan", "Wang", "Muller", "Rossi", "Dubois", "Johnson", "Tanaka", "Haddad",
-    "Patel", "Nilsson", "Martin", "Garcia", "Schmidt", "Sharma", "Ivanova", "Brown", "Okafor",
-    "Jansen", "Kelly", "Novak",
+    "Lopez",
+    "Smith",
+    "Khan",
+    "Wang",
+    "Muller",
+    "Rossi",
+    "Dubois",
+    "Johnson",
+    "Tanaka",
+    "Haddad",
+    "Patel",
+    "Nilsson",
+    "Martin",
+    "Garcia",
+    "Schmidt",
+    "Sharma",
+    "Ivanova",
+    "Brown",
+    "Okafor",
+    "Jansen",
+    "Kelly",
+    "Novak",
 ]
 # code, weight, legal suffixes, (city, zip) pairs, street names, English-style addresses
 COUNTRIES = [
-    ("US", 35, ["Inc.", "LLC", "Corp."],
-     [("New York", "10001"), ("Austin", "73301"), ("Seattle", "98101"), ("Chicago", "60601"),
-      ("Denver", "80202"), ("Boston", "02108")],
-     ["Main", "Oak", "Market", "Mission", "Pine", "Lake"], True),
-    ("GB", 12, ["Ltd", "PLC"],
-     [("London", "EC1A 1BB"), ("Manchester", "M1 1AE"), ("Bristol", "BS1 4DJ"),
-      ("Edinburgh", "EH1 1YZ")],
-     ["High", "Station", "Church", "Victoria"], True),
-    ("DE", 10, ["GmbH", "AG"],
-     [("Berlin", "10115"), ("Munich", "80331"), ("Hamburg", "20095"), ("Cologne", "50667")],
-     ["Hauptstraße", "Bahnhofstraße", "Gartenweg", "Lindenallee"], False),
-    ("FR", 8, ["SAS", "SA"],
-     [("Paris", "75002"), ("Lyon", "69002"), ("Toulouse", "31000"), ("Nantes", "44000")],
-     ["Rue de la Paix", "Avenue Victor Hugo", "Rue du Commerce", "Boulevard Voltaire"], False),
-    ("CA", 7, ["Inc.", "Ltd."],
-     [("Toronto", "M5H 2N2"), ("Vancouver", "V6B 1A1"), ("Montreal", "H2Y 1C6")],
-     ["King", "Queen", "Granville", "Sherbrooke"], True),
-    ("NL", 6, ["B.V."],
-     [("Amsterdam", "1012 AB"), ("Rotterdam", "3011 AA"), ("Utrecht", "3511 AA")],
-     ["Keizersgracht", "Coolsingel", "Oudegracht"], False),
-    ("AU", 5, ["Pty Ltd"],
-     [("Sydney", "2000"), ("Melbourne", "3000"), ("Brisbane", "4000")],
-     ["George", "Collins", "Queen"], True),
-    ("ES", 4, ["S.L.", "S.A."],
-     [("Madrid", "28013"), ("Barcelona", "08002"), ("Valencia", "46002")],
-     ["Calle Mayor", "Gran Via", "Calle de Alcala"], False),
-    ("SE", 4, ["AB"],
-     [("Stockholm", "111 52"), ("Gothenburg", "411 06"), ("Malmo", "211 22")],
-     ["Drottninggatan", "Kungsgatan", "Storgatan"], False),
-    ("IE", 3, ["Ltd", "DAC"],
-     [("Dublin", "D02 X285"), ("Cork", "T12 RX6F")],
-     ["Grafton", "Dame", "Patrick"], True),
-    ("BE", 3, ["SRL", "NV"],
-     [("Brussels", "1000"), ("Antwerp", "2000"), ("Ghent", "9000")],
-     ["Rue Neuve", "Meir", "Veldstraat"], False),
-    ("IT", 3, ["S.r.l.", "S.p.A."],
-     [("Milan", "20121"), ("Rome", "00184"), ("Turin", "10121")],
-     ["Via Roma", "Corso Italia", "Via Garibaldi"], False),
+    (
+        "US",
+        35,
+        ["Inc.", "LLC", "Corp."],
+        [
+            ("New York", "10001"),
+            ("Austin", "73301"),
+            ("Seattle", "98101"),
+            ("Chicago", "60601"),
+            ("Denver", "80202"),
+            ("Boston", "02108"),
+        ],
+        ["Main", "Oak", "Market", "Mission", "Pine", "Lake"],
+        True,
+    ),
+    (
+        "GB",
+        12,
+        ["Ltd", "PLC"],
+        [
+            ("London", "EC1A 1BB"),
+            ("Manchester", "M1 1AE"),
+            ("Bristol", "BS1 4DJ"),
+            ("Edinburgh", "EH1 1YZ"),
+        ],
+        ["High", "Station", "Church", "Victoria"],
+        True,
+    ),
+    (
+        "DE",
+        10,
+        ["GmbH", "AG"],
+        [("Berlin", "10115"), ("Munich", "80331"), ("Hamburg", "20095"), ("Cologne", "50667")],
+        ["Hauptstraße", "Bahnhofstraße", "Gartenweg", "Lindenallee"],
+        False,
+    ),
+    (
+        "FR",
+        8,
+        ["SAS", "SA"],
+        [("Paris", "75002"), ("Lyon", "69002"), ("Toulouse", "31000"), ("Nantes", "44000")],
+        ["Rue de la Paix", "Avenue Victor Hugo", "Rue du Commerce", "Boulevard Voltaire"],
+        False,
+    ),
+    (
+        "CA",
+        7,
+        ["Inc.", "Ltd."],
+        [("Toronto", "M5H 2N2"), ("Vancouver", "V6B 1A1"), ("Montreal", "H2Y 1C6")],
+        ["King", "Queen", "Granville", "Sherbrooke"],
+        True,
+    ),
+    (
+        "NL",
+        6,
+        ["B.V."],
+        [("Amsterdam", "1012 AB"), ("Rotterdam", "3011 AA"), ("Utrecht", "3511 AA")],
+        ["Keizersgracht", "Coolsingel", "Oudegracht"],
+        False,
+    ),
+    (
+        "AU",
+        5,
+        ["Pty Ltd"],
+        [("Sydney", "2000"), ("Melbourne", "3000"), ("Brisbane", "4000")],
+        ["George", "Collins", "Queen"],
+        True,
+    ),
+    (
+        "ES",
+        4,
+        ["S.L.", "S.A."],
+        [("Madrid", "28013"), ("Barcelona", "08002"), ("Valencia", "46002")],
+        ["Calle Mayor", "Gran Via", "Calle de Alcala"],
+        False,
+    ),
+    (
+        "SE",
+        4,
+        ["AB"],
+        [("Stockholm", "111 52"), ("Gothenburg", "411 06"), ("Malmo", "211 22")],
+        ["Drottninggatan", "Kungsgatan", "Storgatan"],
+        False,
+    ),
+    (
+        "IE",
+        3,
+        ["Ltd", "DAC"],
+        [("Dublin", "D02 X285"), ("Cork", "T12 RX6F")],
+        ["Grafton", "Dame", "Patrick"],
+        True,
+    ),
+    (
+        "BE",
+        3,
+        ["SRL", "NV"],
+        [("Brussels", "1000"), ("Antwerp", "2000"), ("Ghent", "9000")],
+        ["Rue Neuve", "Meir", "Veldstraat"],
+        False,
+    ),
+    (
+        "IT",
+        3,
+        ["S.r.l.", "S.p.A."],
+        [("Milan", "20121"), ("Rome", "00184"), ("Turin", "10121")],
+        ["Via Roma", "Corso Italia", "Via Garibaldi"],
+        False,
+    ),
 ]
 
 SIZES = [  # name, weight, deployments (min, max), agents per deployment (min, max)
@@ -227,6 +468,7 @@ PAYER_PROFILES = {  # weight, payment delays (days), P(never paid), P(partially 
 
 
 # --- Small helpers ------------------------------------------------------------------------------
+
 
 def _as_date(value):
     if value is None or value == "":
@@ -291,6 +533,7 @@ def history_periods(cycle, date_start, date_end, window_start, window_end):
 
 
 # --- Plain sample -------------------------------------------------------------------------------
+
 
 def _name_plan(n_clients, seed):
     """A bijection from client index to (prefix, core, qualifier), shuffled by the seed."""
@@ -393,14 +636,16 @@ def _client(rnd, seed, index, today, usage_start, name_parts):
         # the first deployment runs as long as the contract; later ones may end early
         if k and rnd.random() < 0.25 and start + timedelta(days=30) < last_day:
             end = _rand_day(rnd, start + timedelta(days=30), last_day - timedelta(days=1))
-        deployments.append({
-            "agent_type": agent_type["code"],
-            "agents": rnd.randint(*agent_range),
-            "date_start": _iso(start),
-            "date_end": _iso(end),
-            "state": "ended" if end and end < today else "active",
-            "weekly_per_agent": round(rnd.uniform(*agent_type["weekly_per_agent"]), 2),
-        })
+        deployments.append(
+            {
+                "agent_type": agent_type["code"],
+                "agents": rnd.randint(*agent_range),
+                "date_start": _iso(start),
+                "date_end": _iso(end),
+                "state": "ended" if end and end < today else "active",
+                "weekly_per_agent": round(rnd.uniform(*agent_type["weekly_per_agent"]), 2),
+            }
+        )
 
     # Price overrides (about 10 % of clients): one item, one price or a renewed price.
     overrides = []
@@ -415,25 +660,33 @@ def _client(rnd, seed, index, today, usage_start, name_parts):
         for piece in range(pieces):
             valid_to = None
             if piece < pieces - 1:
-                valid_to = _rand_day(rnd, valid_from + timedelta(days=30),
-                                     max(valid_from + timedelta(days=30), last_day))
+                valid_to = _rand_day(
+                    rnd,
+                    valid_from + timedelta(days=30),
+                    max(valid_from + timedelta(days=30), last_day),
+                )
             elif date_end and date_end >= valid_from and rnd.random() < 0.5:
                 valid_to = date_end
             if on_agent:
-                price = {"monthly_rate": round(catalog["monthly_rate"]
-                                               * rnd.uniform(0.75, 0.95), 2),
-                         "unit_price": 0.0}
+                price = {
+                    "monthly_rate": round(catalog["monthly_rate"] * rnd.uniform(0.75, 0.95), 2),
+                    "unit_price": 0.0,
+                }
             else:
-                price = {"monthly_rate": 0.0,
-                         "unit_price": round(metric["unit_price"] * rnd.uniform(0.6, 0.9), 6)}
-            overrides.append({
-                "agent_type": dep["agent_type"] if on_agent else None,
-                "metric": None if on_agent else metric["code"],
-                **price,
-                "date_from": _iso(valid_from),
-                "date_to": _iso(valid_to),
-                "note": "Negotiated price" if piece == 0 else "Renewed price",
-            })
+                price = {
+                    "monthly_rate": 0.0,
+                    "unit_price": round(metric["unit_price"] * rnd.uniform(0.6, 0.9), 6),
+                }
+            overrides.append(
+                {
+                    "agent_type": dep["agent_type"] if on_agent else None,
+                    "metric": None if on_agent else metric["code"],
+                    **price,
+                    "date_from": _iso(valid_from),
+                    "date_to": _iso(valid_to),
+                    "note": "Negotiated price" if piece == 0 else "Renewed price",
+                }
+            )
             if valid_to is None:
                 break
             valid_from = valid_to + timedelta(days=1)
@@ -492,8 +745,14 @@ def _client_usage(rnd, client, usage_start, usage_end):
                 continue
             metric = metric_of[dep["agent_type"]]
             months = (low - usage_start).days / 30.44
-            quantity = (dep["agents"] * dep["weekly_per_agent"] * days / 7.0
-                        * growth ** months * rnd.uniform(0.8, 1.2))
+            quantity = (
+                dep["agents"]
+                * dep["weekly_per_agent"]
+                * days
+                / 7.0
+                * growth**months
+                * rnd.uniform(0.8, 1.2)
+            )
             entry = per_metric.setdefault(metric, {"quantity": 0.0, "last": high, "deps": []})
             entry["quantity"] += quantity
             entry["last"] = max(entry["last"], high)
@@ -509,14 +768,16 @@ def _client_usage(rnd, client, usage_start, usage_end):
             when = datetime.combine(entry["last"], datetime.min.time()) + timedelta(
                 hours=rnd.randint(17, 23), minutes=rnd.randint(0, 59), seconds=rnd.randint(0, 59)
             )
-            records.append({
-                "client": client["ref"],
-                "metric": metric,
-                "deployment": dep_index,
-                "agent_type": types.pop() if len(types) == 1 else None,
-                "quantity": quantity,
-                "timestamp": when.strftime("%Y-%m-%d %H:%M:%S"),
-            })
+            records.append(
+                {
+                    "client": client["ref"],
+                    "metric": metric,
+                    "deployment": dep_index,
+                    "agent_type": types.pop() if len(types) == 1 else None,
+                    "quantity": quantity,
+                    "timestamp": when.strftime("%Y-%m-%d %H:%M:%S"),
+                }
+            )
         week += timedelta(days=7)
     return records
 
@@ -597,21 +858,28 @@ def read_out(out_dir):
 
 # --- Loading into Odoo --------------------------------------------------------------------------
 
+
 class IncompleteSampleError(RuntimeError):
     """Some of the sample's clients exist but the load that created them did not finish."""
 
 
 def _chunks(items, size):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 class _Loader:
     def __init__(self, env, data, batch_size, commit, log):
-        self.env = env(context=dict(
-            env.context, tracking_disable=True, mail_create_nolog=True,
-            mail_create_nosubscribe=True, mail_notrack=True, mail_auto_subscribe_no_notify=True,
-        ))
+        self.env = env(
+            context=dict(
+                env.context,
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+                mail_notrack=True,
+                mail_auto_subscribe_no_notify=True,
+            )
+        )
         self.data = data
         self.batch_size = max(1, int(batch_size))
         self.do_commit = commit
@@ -642,12 +910,18 @@ class _Loader:
             [("default_code", "=", catalog["usage_product"]["default_code"])], limit=1
         )
         if not usage_product:
-            usage_product = env["product.template"].create({
-                "name": catalog["usage_product"]["name"],
-                "default_code": catalog["usage_product"]["default_code"],
-                "type": "service",
-                "list_price": 0.0,
-            }).product_variant_id
+            usage_product = (
+                env["product.template"]
+                .create(
+                    {
+                        "name": catalog["usage_product"]["name"],
+                        "default_code": catalog["usage_product"]["default_code"],
+                        "type": "service",
+                        "list_price": 0.0,
+                    }
+                )
+                .product_variant_id
+            )
             self.add("products")
         self.metrics = {}
         for spec in catalog["metrics"]:
@@ -669,9 +943,11 @@ class _Loader:
             if product:
                 product.product_tmpl_id.write(vals)
             else:
-                product = env["product.template"].create(
-                    {**vals, "default_code": spec["code"]}
-                ).product_variant_id
+                product = (
+                    env["product.template"]
+                    .create({**vals, "default_code": spec["code"]})
+                    .product_variant_id
+                )
                 self.add("products")
             self.products[spec["code"]] = product
         self.tiers = {}
@@ -681,28 +957,38 @@ class _Loader:
                 [("name", "=", spec["name"]), ("company_id", "=", env.company.id)], limit=1
             )
             if not tier:
-                tier = Tier.create({
-                    "name": spec["name"],
-                    "sequence": spec["sequence"],
-                    "minimum_commitment": spec["minimum_commitment"],
-                    "discount_percent": spec["discount_percent"],
-                })
+                tier = Tier.create(
+                    {
+                        "name": spec["name"],
+                        "sequence": spec["sequence"],
+                        "minimum_commitment": spec["minimum_commitment"],
+                        "discount_percent": spec["discount_percent"],
+                    }
+                )
                 self.add("tiers")
             # Add the rates the tier lacks; a reused tier keeps the prices it has.
             have_products = set(tier.agent_rate_ids.product_id.ids)
             agent_rates = [
-                {"tier_id": tier.id, "product_id": self.products[r["agent_type"]].id,
-                 "monthly_rate": r["monthly_rate"]}
+                {
+                    "tier_id": tier.id,
+                    "product_id": self.products[r["agent_type"]].id,
+                    "monthly_rate": r["monthly_rate"],
+                }
                 for r in spec["agent_rates"]
                 if self.products[r["agent_type"]].id not in have_products
             ]
             env["agent.billing.tier.agent.rate"].create(agent_rates)
             have_metrics = set(tier.usage_rate_ids.metric_id.ids)
             usage_rates = [
-                {"tier_id": tier.id, "metric_id": self.metrics[r["metric"]].id,
-                 "charge_model": r["charge_model"], "unit_price": r["unit_price"],
-                 "package_size": r["package_size"], "included_units": r["included_units"],
-                 "band_ids": [(0, 0, band) for band in r["bands"]]}
+                {
+                    "tier_id": tier.id,
+                    "metric_id": self.metrics[r["metric"]].id,
+                    "charge_model": r["charge_model"],
+                    "unit_price": r["unit_price"],
+                    "package_size": r["package_size"],
+                    "included_units": r["included_units"],
+                    "band_ids": [(0, 0, band) for band in r["bands"]],
+                }
                 for r in spec["usage_rates"]
                 if self.metrics[r["metric"]].id not in have_metrics
             ]
@@ -722,8 +1008,10 @@ class _Loader:
             for c in env["res.country"].search([("code", "in", [c[0] for c in COUNTRIES])])
         }
         self.commit()
-        self.log(f"catalog: {len(self.products)} agent types, {len(self.metrics)} metrics, "
-                 f"{len(self.tiers)} tiers ({self.elapsed():.1f}s)")
+        self.log(
+            f"catalog: {len(self.products)} agent types, {len(self.metrics)} metrics, "
+            f"{len(self.tiers)} tiers ({self.elapsed():.1f}s)"
+        )
 
     # --- Clients, contracts, deployments, overrides ---
     def load_clients(self):
@@ -734,45 +1022,64 @@ class _Loader:
         self.deployment_ids = {}
         done = 0
         for batch in _chunks(clients, self.batch_size):
-            partners = env["res.partner"].create([{
-                "name": c["name"],
-                "is_company": True,
-                "ref": c["ref"],
-                "agent_billing_ref": c["ref"],  # what the ingestion API knows the client by
-                "email": c["email"],
-                "website": c["website"],
-                "street": c["street"],
-                "city": c["city"],
-                "zip": c["zip"],
-                "country_id": self.countries.get(c["country"], False),
-                "customer_rank": 1,
-                "property_payment_term_id": self.payment_terms[c["payment_term"]],
-            } for c in batch])
+            partners = env["res.partner"].create(
+                [
+                    {
+                        "name": c["name"],
+                        "is_company": True,
+                        "ref": c["ref"],
+                        "agent_billing_ref": c["ref"],  # what the ingestion API knows the client by
+                        "email": c["email"],
+                        "website": c["website"],
+                        "street": c["street"],
+                        "city": c["city"],
+                        "zip": c["zip"],
+                        "country_id": self.countries.get(c["country"], False),
+                        "customer_rank": 1,
+                        "property_payment_term_id": self.payment_terms[c["payment_term"]],
+                    }
+                    for c in batch
+                ]
+            )
             for c, partner in zip(batch, partners, strict=True):
                 self.partner_ids[c["ref"]] = partner.id
             with_contact = [c for c in batch if c["invoice_contact"]]
-            contacts = env["res.partner"].create([{
-                "parent_id": self.partner_ids[c["ref"]],
-                "type": "invoice",
-                "name": c["invoice_contact"]["name"],
-                "email": c["invoice_contact"]["email"],
-            } for c in with_contact])
+            contacts = env["res.partner"].create(
+                [
+                    {
+                        "parent_id": self.partner_ids[c["ref"]],
+                        "type": "invoice",
+                        "name": c["invoice_contact"]["name"],
+                        "email": c["invoice_contact"]["email"],
+                    }
+                    for c in with_contact
+                ]
+            )
             invoice_contact = {c["ref"]: p.id for c, p in zip(with_contact, contacts, strict=True)}
             self.add("partners", len(partners))
             self.add("invoice_contacts", len(contacts))
 
-            contracts = env["agent.billing.contract"].create([{
-                "partner_id": self.partner_ids[c["ref"]],
-                "partner_invoice_id": invoice_contact.get(c["ref"], self.partner_ids[c["ref"]]),
-                "billing_model": c["contract"]["billing_model"],
-                "tier_id": self.tiers[c["contract"]["tier"]].id if c["contract"]["tier"] else False,
-                "billing_cycle": c["contract"]["billing_cycle"],
-                "billing_timing": c["contract"]["billing_timing"],
-                "date_start": c["contract"]["date_start"],
-                "date_end": c["contract"]["date_end"] or False,
-                "payment_term_id": self.payment_terms[c["contract"]["payment_term"]],
-                "state": c["contract"]["state"],
-            } for c in batch])
+            contracts = env["agent.billing.contract"].create(
+                [
+                    {
+                        "partner_id": self.partner_ids[c["ref"]],
+                        "partner_invoice_id": invoice_contact.get(
+                            c["ref"], self.partner_ids[c["ref"]]
+                        ),
+                        "billing_model": c["contract"]["billing_model"],
+                        "tier_id": self.tiers[c["contract"]["tier"]].id
+                        if c["contract"]["tier"]
+                        else False,
+                        "billing_cycle": c["contract"]["billing_cycle"],
+                        "billing_timing": c["contract"]["billing_timing"],
+                        "date_start": c["contract"]["date_start"],
+                        "date_end": c["contract"]["date_end"] or False,
+                        "payment_term_id": self.payment_terms[c["contract"]["payment_term"]],
+                        "state": c["contract"]["state"],
+                    }
+                    for c in batch
+                ]
+            )
             for c, contract in zip(batch, contracts, strict=True):
                 self.contract_ids[c["ref"]] = contract.id
             self.add("contracts", len(contracts))
@@ -781,30 +1088,40 @@ class _Loader:
             for c in batch:
                 for k, d in enumerate(c["deployments"]):
                     dep_keys.append((c["ref"], k))
-                    dep_vals.append({
-                        "partner_id": self.partner_ids[c["ref"]],
-                        "product_id": self.products[d["agent_type"]].id,
-                        "contract_id": self.contract_ids[c["ref"]],
-                        "agent_count": d["agents"],
-                        "date_start": d["date_start"],
-                        "date_end": d["date_end"] or False,
-                        "state": d["state"],
-                    })
+                    dep_vals.append(
+                        {
+                            "partner_id": self.partner_ids[c["ref"]],
+                            "product_id": self.products[d["agent_type"]].id,
+                            "contract_id": self.contract_ids[c["ref"]],
+                            "agent_count": d["agents"],
+                            "date_start": d["date_start"],
+                            "date_end": d["date_end"] or False,
+                            "state": d["state"],
+                        }
+                    )
             deployments = env["agent.billing.deployment"].create(dep_vals)
             for key, dep in zip(dep_keys, deployments, strict=True):
                 self.deployment_ids[key] = dep.id
             self.add("deployments", len(deployments))
 
-            overrides = env["agent.billing.price.override"].create([{
-                "partner_id": self.partner_ids[c["ref"]],
-                "product_id": self.products[o["agent_type"]].id if o["agent_type"] else False,
-                "metric_id": self.metrics[o["metric"]].id if o["metric"] else False,
-                "monthly_rate": o["monthly_rate"],
-                "unit_price": o["unit_price"],
-                "date_from": o["date_from"],
-                "date_to": o["date_to"] or False,
-                "note": o["note"],
-            } for c in batch for o in c["overrides"]])
+            overrides = env["agent.billing.price.override"].create(
+                [
+                    {
+                        "partner_id": self.partner_ids[c["ref"]],
+                        "product_id": self.products[o["agent_type"]].id
+                        if o["agent_type"]
+                        else False,
+                        "metric_id": self.metrics[o["metric"]].id if o["metric"] else False,
+                        "monthly_rate": o["monthly_rate"],
+                        "unit_price": o["unit_price"],
+                        "date_from": o["date_from"],
+                        "date_to": o["date_to"] or False,
+                        "note": o["note"],
+                    }
+                    for c in batch
+                    for o in c["overrides"]
+                ]
+            )
             self.add("price_overrides", len(overrides))
             self.commit()
             done += len(batch)
@@ -822,18 +1139,28 @@ class _Loader:
         done = 0
         next_report = 0
         for batch in _chunks(usage, size):
-            Usage.create([{
-                "idempotency_key": u["key"],
-                "partner_id": self.partner_ids[u["client"]],
-                "deployment_id": (self.deployment_ids[(u["client"], u["deployment"])]
-                                  if u["deployment"] is not None else False),
-                "product_id": self.products[u["agent_type"]].id if u["agent_type"] else False,
-                "metric_id": self.metrics[u["metric"]].id,
-                "quantity": u["quantity"],
-                "timestamp": u["timestamp"],
-                "source": SOURCE,
-                "company_id": company_id,
-            } for u in batch])
+            Usage.create(
+                [
+                    {
+                        "idempotency_key": u["key"],
+                        "partner_id": self.partner_ids[u["client"]],
+                        "deployment_id": (
+                            self.deployment_ids[(u["client"], u["deployment"])]
+                            if u["deployment"] is not None
+                            else False
+                        ),
+                        "product_id": self.products[u["agent_type"]].id
+                        if u["agent_type"]
+                        else False,
+                        "metric_id": self.metrics[u["metric"]].id,
+                        "quantity": u["quantity"],
+                        "timestamp": u["timestamp"],
+                        "source": SOURCE,
+                        "company_id": company_id,
+                    }
+                    for u in batch
+                ]
+            )
             self.commit()
             done += len(batch)
             self.add("usage_records", len(batch))
@@ -854,7 +1181,8 @@ class _Loader:
         if "agent_ledger_start" in Contract._fields:
             # nothing before the sample's first month is billed, nor caught up
             Contract.browse(list(self.contract_ids.values())).write(
-                {"agent_ledger_start": months[0]})
+                {"agent_ledger_start": months[0]}
+            )
             self.commit()
         if history_months <= 0:
             return
@@ -862,8 +1190,13 @@ class _Loader:
         move_ids = []
         for month_start in months[:-1]:
             month_end = add_months(month_start, 1) - timedelta(days=1)
-            run = Run.create({"period_start": month_start, "period_end": month_end,
-                              "invoice_date": month_end + timedelta(days=1)})
+            run = Run.create(
+                {
+                    "period_start": month_start,
+                    "period_end": month_end,
+                    "invoice_date": month_end + timedelta(days=1),
+                }
+            )
             run._compute_batches(commit=False, batch_size=self.batch_size)
             run._invoice_batches(commit=False, batch_size=self.batch_size)
             errors = run.line_ids.filtered(lambda row: row.state == "error")
@@ -876,16 +1209,19 @@ class _Loader:
             move_ids += run.move_ids.ids
             self.commit()
             env.invalidate_all()
-            self.log(f"history: {run.name}, {len(run.move_ids)} invoices "
-                     f"({self.elapsed():.1f}s)")
+            self.log(f"history: {run.name}, {len(run.move_ids)} invoices ({self.elapsed():.1f}s)")
         self.pay(move_ids)
-        self.log(f"payments: {self.counts.get('payments', 0)} "
-                 f"({self.elapsed():.1f}s)")
+        self.log(f"payments: {self.counts.get('payments', 0)} ({self.elapsed():.1f}s)")
         # the month just over: computed, for review in the pre-flight
         month_start = months[-1]
         month_end = add_months(month_start, 1) - timedelta(days=1)
-        review = Run.create({"period_start": month_start, "period_end": month_end,
-                             "invoice_date": month_end + timedelta(days=1)})
+        review = Run.create(
+            {
+                "period_start": month_start,
+                "period_end": month_end,
+                "invoice_date": month_end + timedelta(days=1),
+            }
+        )
         review._compute_batches(commit=False, batch_size=self.batch_size)
         self.counts["review_run_rows"] = len(review.line_ids)
         self.counts["review_run_anomalies"] = review.anomaly_count
@@ -930,8 +1266,9 @@ class _Loader:
                 continue
             wizard = Register.with_context(
                 active_model="account.move", active_ids=[move_id]
-            ).create({"payment_date": pay_date, "amount": amount,
-                      "payment_difference_handling": "open"})
+            ).create(
+                {"payment_date": pay_date, "amount": amount, "payment_difference_handling": "open"}
+            )
             payments += len(wizard._create_payments())
         self.commit()
         self.counts["payments"] = payments
@@ -939,18 +1276,30 @@ class _Loader:
     def history_summary(self):
         """Invoices by payment state and unpaid amounts by age (days past due)."""
         env = self.env
-        moves = env["account.move"].search([
-            ("agent_contract_id", "in", list(self.contract_ids.values())),
-            ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
-        ])
+        moves = env["account.move"].search(
+            [
+                ("agent_contract_id", "in", list(self.contract_ids.values())),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+            ]
+        )
         states = {}
         buckets = {"not due": 0, "1-30": 0, "31-60": 0, "61-90": 0, "90+": 0}
         for move in moves:
             states[move.payment_state] = states.get(move.payment_state, 0) + 1
             if move.amount_residual > 0:
                 late = (self.today - move.invoice_date_due).days
-                key = ("not due" if late <= 0 else "1-30" if late <= 30 else "31-60"
-                       if late <= 60 else "61-90" if late <= 90 else "90+")
+                key = (
+                    "not due"
+                    if late <= 0
+                    else "1-30"
+                    if late <= 30
+                    else "31-60"
+                    if late <= 60
+                    else "61-90"
+                    if late <= 90
+                    else "90+"
+                )
                 buckets[key] += 1
         self.counts["invoices_posted"] = len(moves)
         self.counts["invoices_paid"] = states.get("paid", 0) + states.get("in_payment", 0)
@@ -974,14 +1323,18 @@ def load(env, data, history_months=12, batch_size=500, commit=True, log=_print):
     """
     seed = data["meta"]["seed"]
     refs = [c["ref"] for c in data["clients"]]
-    existing = env["res.partner"].with_context(active_test=False).search_count(
-        [("ref", "in", refs)]
-    ) if refs else 0
+    existing = (
+        env["res.partner"].with_context(active_test=False).search_count([("ref", "in", refs)])
+        if refs
+        else 0
+    )
     marker = env["ir.config_parameter"].sudo().get_param(MARKER_PARAM % seed)
     if existing:
         if marker:
-            log(f"The sample of seed {seed} is already loaded ({existing} of its clients found; "
-                f"loaded: {marker}). Nothing to do.")
+            log(
+                f"The sample of seed {seed} is already loaded ({existing} of its clients found; "
+                f"loaded: {marker}). Nothing to do."
+            )
             return {"already_loaded": 1}
         raise IncompleteSampleError(
             f"{existing} of the {len(refs)} clients of seed {seed} exist, but no load of this "
@@ -995,10 +1348,17 @@ def load(env, data, history_months=12, batch_size=500, commit=True, log=_print):
     loader.load_history(history_months)
     if history_months > 0:
         loader.history_summary()
-    env["ir.config_parameter"].sudo().set_param(MARKER_PARAM % seed, json.dumps({
-        "clients": len(refs), "today": data["meta"]["today"],
-        "history_months": history_months, "generator_version": GENERATOR_VERSION,
-    }))
+    env["ir.config_parameter"].sudo().set_param(
+        MARKER_PARAM % seed,
+        json.dumps(
+            {
+                "clients": len(refs),
+                "today": data["meta"]["today"],
+                "history_months": history_months,
+                "generator_version": GENERATOR_VERSION,
+            }
+        ),
+    )
     loader.commit()
     loader.counts["seconds"] = round(loader.elapsed(), 1)
     return loader.counts
@@ -1019,8 +1379,11 @@ def _odoo_env_args(args):
     argv = ["--addons-path=" + ",".join(addons), "-d", args.load, "--log-level=warn"]
     # no password option: a password on a command line is visible to every user of the
     # machine; libpq takes it from PGPASSWORD or ~/.pgpass
-    for option, value in (("--db_host", args.db_host), ("--db_port", args.db_port),
-                          ("--db_user", args.db_user)):
+    for option, value in (
+        ("--db_host", args.db_host),
+        ("--db_port", args.db_port),
+        ("--db_user", args.db_user),
+    ):
         if value:
             argv += [option, str(value)]
     return argv
@@ -1039,8 +1402,7 @@ def _load_cli(args, data):
             print(f"Database {args.load} does not have agent_billing installed.", file=sys.stderr)
             return 2
         try:
-            counts = load(env, data, history_months=args.history_months,
-                          batch_size=args.batch_size)
+            counts = load(env, data, history_months=args.history_months, batch_size=args.batch_size)
         except IncompleteSampleError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
@@ -1061,15 +1423,23 @@ def main(argv=None):
     parser.add_argument("--today", help="reference day YYYY-MM-DD (default: today)")
     parser.add_argument("--out", help="write the plain sample as JSON files into this directory")
     parser.add_argument("--load", metavar="DBNAME", help="load the sample into this Odoo database")
-    parser.add_argument("--history-months", type=int, default=12,
-                        help="full months of invoices and payments to create (0: none)")
+    parser.add_argument(
+        "--history-months",
+        type=int,
+        default=12,
+        help="full months of invoices and payments to create (0: none)",
+    )
     parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--addons-path", help="addons directories besides Odoo's own "
-                        "(default: this repository)")
+    parser.add_argument(
+        "--addons-path", help="addons directories besides Odoo's own (default: this repository)"
+    )
     parser.add_argument("--db-host")
     parser.add_argument("--db-port")
-    parser.add_argument("--db-user", help="the password, if any, comes from PGPASSWORD or "
-                        "~/.pgpass (never a command-line option)")
+    parser.add_argument(
+        "--db-user",
+        help="the password, if any, comes from PGPASSWORD or "
+        "~/.pgpass (never a command-line option)",
+    )
     args = parser.parse_args(argv)
     if not args.out and not args.load:
         parser.error("give --out DIR and/or --load DBNAME")
@@ -1081,9 +1451,12 @@ def main(argv=None):
         parser.error(f"--today {args.today!r} is not a YYYY-MM-DD date")
     started = time.monotonic()
     data = generate(args.clients, seed=args.seed, today=today)
-    print(f"generated {len(data['clients'])} clients, "
-          f"{sum(len(c['deployments']) for c in data['clients'])} deployments, "
-          f"{len(data['usage'])} usage records ({time.monotonic() - started:.1f}s)", flush=True)
+    print(
+        f"generated {len(data['clients'])} clients, "
+        f"{sum(len(c['deployments']) for c in data['clients'])} deployments, "
+        f"{len(data['usage'])} usage records ({time.monotonic() - started:.1f}s)",
+        flush=True,
+    )
     if args.out:
         for path in write_out(data, args.out):
             print(f"wrote {path}", flush=True)

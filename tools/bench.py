@@ -148,13 +148,17 @@ def bench_odoo(extra_args, script="bench_odoo.py"):
     if probe.returncode:
         print("# skipped the Odoo benchmarks: python3 cannot import Odoo 18", flush=True)
         return {}
-    if subprocess.run(["psql", "-X", "-At", "-d", "postgres", "-c", "SELECT 1"],
-                      capture_output=True).returncode:
+    if subprocess.run(
+        ["psql", "-X", "-At", "-d", "postgres", "-c", "SELECT 1"], capture_output=True
+    ).returncode:
         print("# skipped the Odoo benchmarks: PostgreSQL does not answer", flush=True)
         return {}
     results = {}
-    with subprocess.Popen([sys.executable, str(REPO / "tools" / script), *extra_args],
-                          stdout=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        [sys.executable, str(REPO / "tools" / script), *extra_args],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as proc:
         for line in proc.stdout:
             print(line, end="", flush=True)
             if ": " in line and not line.startswith("#"):
@@ -170,8 +174,9 @@ def main(argv=None):
     parser.add_argument("--clients", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=20250301)
     parser.add_argument("--json", help="also write the results to this JSON file")
-    parser.add_argument("odoo_args", nargs="*",
-                        help="passed to tools/bench_odoo.py, e.g. -- --skip-big")
+    parser.add_argument(
+        "odoo_args", nargs="*", help="passed to tools/bench_odoo.py, e.g. -- --skip-big"
+    )
     args = parser.parse_args(argv)
 
     results = {"rating_core_clients_per_s": round(bench_rating_core(args.clients, args.seed))}

@@ -48,8 +48,11 @@ def code_hash(parents, children):
     digest = hashlib.sha1(f"{parents}x{children}".encode())
     for addon in ADDONS:
         for path in sorted((REPO / addon).rglob("*")):
-            if path.is_file() and "/tests/" not in str(path) and path.suffix in (
-                    ".py", ".xml", ".csv"):
+            if (
+                path.is_file()
+                and "/tests/" not in str(path)
+                and path.suffix in (".py", ".xml", ".csv")
+            ):
                 digest.update(path.read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()[:8]
@@ -74,8 +77,9 @@ def environment(db):
     from odoo.modules.registry import Registry
 
     if not bench_odoo._CONFIGURED:  # Odoo's configuration is parsed once per process
-        odoo.tools.config.parse_config([f"--addons-path={odoo_env.addons_path()}",
-                                        "--log-level=warn"])
+        odoo.tools.config.parse_config(
+            [f"--addons-path={odoo_env.addons_path()}", "--log-level=warn"]
+        )
         bench_odoo._CONFIGURED.append(True)
     with Registry(db).cursor() as cr:
         yield api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
@@ -89,55 +93,95 @@ def load_groups(env, parents, children, seed=20250301):
     period_start, _period_end = bench_odoo.previous_month()
     contract_start = period_start - timedelta(days=365)
     company = env.company
-    tax = env["account.tax"].search([("type_tax_use", "=", "sale"),
-                                     ("company_id", "=", company.id)], limit=1)
-    usage_product = env["product.template"].create({
-        "name": "Agent Usage", "type": "service", "taxes_id": [(6, 0, tax.ids)],
-    }).product_variant_id
+    tax = env["account.tax"].search(
+        [("type_tax_use", "=", "sale"), ("company_id", "=", company.id)], limit=1
+    )
+    usage_product = (
+        env["product.template"]
+        .create(
+            {
+                "name": "Agent Usage",
+                "type": "service",
+                "taxes_id": [(6, 0, tax.ids)],
+            }
+        )
+        .product_variant_id
+    )
     metric = env.ref("agent_billing.metric_task")
     metric.write({"unit_price": 0.05, "product_id": usage_product.id})
     agent_types = [
-        env["product.template"].create({
-            "name": name, "type": "service", "is_agent_type": True,
-            "agent_monthly_rate": rate, "agent_usage_metric_id": metric.id,
-            "taxes_id": [(6, 0, tax.ids)],
-        }).product_variant_id
-        for name, rate in (("Support Agent", 500.0), ("Sales Agent", 800.0),
-                           ("Voice Agent", 950.0))
+        env["product.template"]
+        .create(
+            {
+                "name": name,
+                "type": "service",
+                "is_agent_type": True,
+                "agent_monthly_rate": rate,
+                "agent_usage_metric_id": metric.id,
+                "taxes_id": [(6, 0, tax.ids)],
+            }
+        )
+        .product_variant_id
+        for name, rate in (("Support Agent", 500.0), ("Sales Agent", 800.0), ("Voice Agent", 950.0))
     ]
     Partner = env["res.partner"]
     Contract = env["agent.billing.contract"]
     deployments, usages = [], []
     for p in range(parents):
-        parent = Partner.create({"name": f"Group {p:03d} Holding", "is_company": True,
-                                 "agent_invoicing_mode": "consolidated",
-                                 "email": f"ap{p}@group{p}.example.com"})
-        entities = parent | Partner.create([
-            {"name": f"Group {p:03d} Entity {c:02d}", "is_company": True,
-             "parent_id": parent.id, "vat": f"BE0{p:03d}{c:02d}0000"[:12]}
-            for c in range(children)])
+        parent = Partner.create(
+            {
+                "name": f"Group {p:03d} Holding",
+                "is_company": True,
+                "agent_invoicing_mode": "consolidated",
+                "email": f"ap{p}@group{p}.example.com",
+            }
+        )
+        entities = parent | Partner.create(
+            [
+                {
+                    "name": f"Group {p:03d} Entity {c:02d}",
+                    "is_company": True,
+                    "parent_id": parent.id,
+                    "vat": f"BE0{p:03d}{c:02d}0000"[:12],
+                }
+                for c in range(children)
+            ]
+        )
         # running for a year, billed up to the measured month (the ledger starts there)
-        contracts = Contract.create([
-            {"partner_id": entity.id, "state": "active", "date_start": contract_start,
-             "agent_ledger_start": period_start,
-             "billing_model": "usage" if index % 3 == 2 else "per_agent"}
-            for index, entity in enumerate(entities)])
+        contracts = Contract.create(
+            [
+                {
+                    "partner_id": entity.id,
+                    "state": "active",
+                    "date_start": contract_start,
+                    "agent_ledger_start": period_start,
+                    "billing_model": "usage" if index % 3 == 2 else "per_agent",
+                }
+                for index, entity in enumerate(entities)
+            ]
+        )
         for contract in contracts:
             if contract.billing_model == "per_agent":
                 for _ in range(rnd.randint(1, 3)):
-                    deployments.append({
-                        "partner_id": contract.partner_id.id, "state": "active",
-                        "product_id": rnd.choice(agent_types).id,
-                        "agent_count": rnd.randint(1, 8),
-                        "date_start": period_start - timedelta(days=rnd.randint(-20, 200)),
-                    })
+                    deployments.append(
+                        {
+                            "partner_id": contract.partner_id.id,
+                            "state": "active",
+                            "product_id": rnd.choice(agent_types).id,
+                            "agent_count": rnd.randint(1, 8),
+                            "date_start": period_start - timedelta(days=rnd.randint(-20, 200)),
+                        }
+                    )
             else:
                 for day in range(0, 28, 4):
-                    usages.append({
-                        "partner_id": contract.partner_id.id, "metric_id": metric.id,
-                        "quantity": rnd.randint(50, 2000),
-                        "timestamp": f"{period_start + timedelta(days=day)} 12:00:00",
-                    })
+                    usages.append(
+                        {
+                            "partner_id": contract.partner_id.id,
+                            "metric_id": metric.id,
+                            "quantity": rnd.randint(50, 2000),
+                            "timestamp": f"{period_start + timedelta(days=day)} 12:00:00",
+                        }
+                    )
     env["agent.billing.deployment"].create(deployments)
     env["agent.billing.usage"].create(usages)
     return len(deployments), len(usages)
@@ -149,8 +193,9 @@ def prepare(parents, children):
         return name
     base = ensure_base()
     for stale in bench_odoo.psql(
-            "SELECT datname FROM pg_database WHERE datname LIKE "
-            f"'ab\\_bench\\_ent\\_{parents}x{children}\\_%'").split():
+        "SELECT datname FROM pg_database WHERE datname LIKE "
+        f"'ab\\_bench\\_ent\\_{parents}x{children}\\_%'"
+    ).split():
         bench_odoo.drop(stale)
     build = name + "_tmp"
     bench_odoo.drop(build)
@@ -158,8 +203,21 @@ def prepare(parents, children):
     t0 = time.time()
     log(f"building {name}: {' + '.join(ADDONS)}, {parents} x {children} entities")
     bench_odoo.odoo(build, "-i", ",".join(ADDONS), "--without-demo=all")
-    out = subprocess.run([PY, __file__, "--load", "--db", build, "--parents", str(parents),
-                          "--children", str(children)], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            PY,
+            __file__,
+            "--load",
+            "--db",
+            build,
+            "--parents",
+            str(parents),
+            "--children",
+            str(children),
+        ],
+        capture_output=True,
+        text=True,
+    )
     if out.returncode:
         sys.stderr.write(out.stderr[-4000:])
         raise SystemExit(f"loading the bench data into {build} failed")
@@ -174,9 +232,13 @@ def measure(db):
     with bench_odoo.throwaway_env(db, "ent") as env:
         # (a) the billing run, as the scheduled action makes it
         t0 = time.perf_counter()
-        run = env["agent.billing.run"].create({
-            "period_start": period_start, "period_end": period_end,
-            "invoice_date": period_end + timedelta(days=1)})
+        run = env["agent.billing.run"].create(
+            {
+                "period_start": period_start,
+                "period_end": period_end,
+                "invoice_date": period_end + timedelta(days=1),
+            }
+        )
         run._bill_batches(commit=True)
         env.flush_all()
         env.cr.commit()
@@ -186,22 +248,36 @@ def measure(db):
         consolidated = moves.filtered("agent_consolidated")
         errors = run.line_ids.filtered(lambda r: r.state == "error")
         if errors or len(consolidated) != len(moves):
-            raise SystemExit(f"bench run: {len(errors)} error row(s), e.g. "
-                             f"{errors[:1].message}; {len(moves) - len(consolidated)} "
-                             "invoice(s) not consolidated")
-        sections = sum(len(m.invoice_line_ids.filtered(
-            lambda x: x.display_type == "line_section")) for m in consolidated)
-        log(f"run: {len(consolidated)} consolidated invoices, {sections} sections, "
-            f"{len(run.line_ids)} rows in {seconds:.1f}s")
+            raise SystemExit(
+                f"bench run: {len(errors)} error row(s), e.g. "
+                f"{errors[:1].message}; {len(moves) - len(consolidated)} "
+                "invoice(s) not consolidated"
+            )
+        sections = sum(
+            len(m.invoice_line_ids.filtered(lambda x: x.display_type == "line_section"))
+            for m in consolidated
+        )
+        log(
+            f"run: {len(consolidated)} consolidated invoices, {sections} sections, "
+            f"{len(run.line_ids)} rows in {seconds:.1f}s"
+        )
         results["consolidated_invoices_per_min"] = round(len(consolidated) * 60 / seconds, 1)
 
         # (b) budget checks against a monthly budget per entity, after that run
         Budget = env["agent.billing.budget"]
         entities = run.line_ids.partner_id
-        budgets = Budget.create([
-            {"partner_id": entity.id, "period_type": "monthly", "date_from": period_start,
-             "amount": 5000.0, "overspend_policy": "approval"}
-            for entity in entities])
+        budgets = Budget.create(
+            [
+                {
+                    "partner_id": entity.id,
+                    "period_type": "monthly",
+                    "date_from": period_start,
+                    "amount": 5000.0,
+                    "overspend_policy": "approval",
+                }
+                for entity in entities
+            ]
+        )
         env.flush_all()
         env.cr.commit()
         env.invalidate_all()
@@ -213,10 +289,9 @@ def measure(db):
         for _round in range(3):
             env.invalidate_all()
             for start in range(0, len(budgets), CHECK_BATCH):
-                batch = budgets[start:start + CHECK_BATCH]
+                batch = budgets[start : start + CHECK_BATCH]
                 ledger = batch._ledger()
-                for budget, amount in zip(batch, charges[start:start + CHECK_BATCH],
-                                          strict=True):
+                for budget, amount in zip(batch, charges[start : start + CHECK_BATCH], strict=True):
                     decision = budget._check_budget(amount, ledger=ledger)[budget]
                     statuses[decision.status] = statuses.get(decision.status, 0) + 1
                     checks += 1
@@ -246,16 +321,17 @@ def main(argv=None):
         with environment(args.db) as env:
             deployments, usages = load_groups(env, args.parents, args.children)
             env.cr.commit()
-        log(f"loaded {args.parents} x {args.children} entities, {deployments} deployments, "
-            f"{usages} usage records")
+        log(
+            f"loaded {args.parents} x {args.children} entities, {deployments} deployments, "
+            f"{usages} usage records"
+        )
         return 0
     if args.measure:
         for key, value in measure(args.db).items():
             print(f"{key}: {value}", flush=True)
         return 0
     db = prepare(args.parents, args.children)
-    out = subprocess.run([PY, __file__, "--measure", "--db", db], capture_output=True,
-                         text=True)
+    out = subprocess.run([PY, __file__, "--measure", "--db", db], capture_output=True, text=True)
     sys.stderr.write(out.stderr)
     if out.returncode:
         raise SystemExit(f"bench on {db} failed")

@@ -51,10 +51,23 @@ refs = [[d.partner_id.agent_billing_ref, d.product_id.default_code] for d in dep
 env.cr.commit()
 print("BENCH" + json.dumps({"key": key, "refs": refs}))
 """
-    out = subprocess.run([PY, "-m", "odoo", "shell", "-d", db,
-                          f"--addons-path={odoo_env.addons_path()}", "--no-http",
-                          "--log-level=warn"], input=code, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [
+            PY,
+            "-m",
+            "odoo",
+            "shell",
+            "-d",
+            db,
+            f"--addons-path={odoo_env.addons_path()}",
+            "--no-http",
+            "--log-level=warn",
+        ],
+        input=code,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("BENCH"))
     return json.loads(line[5:])
 
@@ -63,11 +76,23 @@ def run(db):
     setup = setup_key(db)
     port = free_port()
     server = subprocess.Popen(
-        [PY, "-m", "odoo", "-d", db, f"--addons-path={odoo_env.addons_path()}",
-         "--http-interface=127.0.0.1", f"--http-port={port}", "--workers=2",
-         "--max-cron-threads=0", "--log-level=warn", "--limit-time-real=600",
-         f"--db-filter=^{db}$"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            PY,
+            "-m",
+            "odoo",
+            "-d",
+            db,
+            f"--addons-path={odoo_env.addons_path()}",
+            "--http-interface=127.0.0.1",
+            f"--http-port={port}",
+            "--workers=2",
+            "--max-cron-threads=0",
+            "--log-level=warn",
+            "--limit-time-real=600",
+            f"--db-filter=^{db}$",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/agent_billing/api/v1/usage"
     try:
@@ -87,13 +112,18 @@ def run(db):
             events = []
             for _i in range(BATCH):
                 client, agent_type = refs[fresh % len(refs)]
-                events.append({"idempotency_key": f"bench-{fresh}", "client": client,
-                               "agent_type": agent_type, "quantity": 1 + fresh % 7,
-                               "timestamp": "2026-11-02T10:00:00Z"})
+                events.append(
+                    {
+                        "idempotency_key": f"bench-{fresh}",
+                        "client": client,
+                        "agent_type": agent_type,
+                        "quantity": 1 + fresh % 7,
+                        "timestamp": "2026-11-02T10:00:00Z",
+                    }
+                )
                 fresh += 1
             batches.append(("new", json.dumps({"events": events}).encode()))
-        headers = {"Authorization": f"Bearer {setup['key']}",
-                   "Content-Type": "application/json"}
+        headers = {"Authorization": f"Bearer {setup['key']}", "Content-Type": "application/json"}
         totals = {"accepted": 0, "duplicate": 0, "rejected": 0, "resent_duplicates": 0}
         lock = threading.Lock()
 

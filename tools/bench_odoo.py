@@ -41,8 +41,9 @@ BASE_DB = "ab_bench_base"
 
 
 def psql(sql, db="postgres"):
-    out = subprocess.run(["psql", "-X", "-At", "-d", db, "-c", sql], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        ["psql", "-X", "-At", "-d", db, "-c", sql], capture_output=True, text=True, check=True
+    )
     return out.stdout.strip()
 
 
@@ -59,16 +60,25 @@ def drop(name):
 def code_hash():
     digest = hashlib.sha1()
     for path in sorted((REPO / "agent_billing").rglob("*")):
-        if path.is_file() and "/tests/" not in str(path) and path.suffix in (".py", ".xml",
-                                                                             ".csv"):
+        if path.is_file() and "/tests/" not in str(path) and path.suffix in (".py", ".xml", ".csv"):
             digest.update(path.read_bytes())
     digest.update((REPO / "data" / "generate.py").read_bytes())
     return digest.hexdigest()[:8]
 
 
 def odoo(db, *args):
-    cmd = [PY, "-m", "odoo", "-d", db, f"--addons-path={odoo_env.addons_path()}",
-           "--stop-after-init", "--no-http", "--log-level=warn", *args]
+    cmd = [
+        PY,
+        "-m",
+        "odoo",
+        "-d",
+        db,
+        f"--addons-path={odoo_env.addons_path()}",
+        "--stop-after-init",
+        "--no-http",
+        "--log-level=warn",
+        *args,
+    ]
     subprocess.run(cmd, check=True, capture_output=True)
 
 
@@ -81,19 +91,34 @@ def prepare(clients):
         print(f"# building {BASE_DB} (account, no demo)", file=sys.stderr, flush=True)
         odoo(BASE_DB + "_tmp", "-i", "account", "--without-demo=all")
         psql(f'ALTER DATABASE "{BASE_DB}_tmp" RENAME TO "{BASE_DB}"')
-    for stale in psql(f"SELECT datname FROM pg_database WHERE datname LIKE "
-                      f"'ab\\_bench\\_{clients}\\_%'").split():
+    for stale in psql(
+        f"SELECT datname FROM pg_database WHERE datname LIKE 'ab\\_bench\\_{clients}\\_%'"
+    ).split():
         drop(stale)
     build = name + "_tmp"
     drop(build)
     subprocess.run(["createdb", "-T", BASE_DB, build], check=True)
     t0 = time.time()
-    print(f"# building {name}: agent_billing + {clients} generated clients",
-          file=sys.stderr, flush=True)
+    print(
+        f"# building {name}: agent_billing + {clients} generated clients",
+        file=sys.stderr,
+        flush=True,
+    )
     odoo(build, "-i", "agent_billing", "--without-demo=all")
-    subprocess.run([PY, str(REPO / "data" / "generate.py"), "--clients", str(clients),
-                    "--history-months", "0", "--load", build], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            PY,
+            str(REPO / "data" / "generate.py"),
+            "--clients",
+            str(clients),
+            "--history-months",
+            "0",
+            "--load",
+            build,
+        ],
+        check=True,
+        capture_output=True,
+    )
     psql(f'ALTER DATABASE "{build}" RENAME TO "{name}"')
     print(f"# built {name} in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
     return name
@@ -101,8 +126,10 @@ def prepare(clients):
 
 def queue_job_installed():
     """Whether OCA queue_job is in Odoo's addons path (it is imported only inside a registry)."""
-    return any((Path(path) / "queue_job" / "__manifest__.py").is_file()
-               for path in odoo_env.odoo_addons_dirs())
+    return any(
+        (Path(path) / "queue_job" / "__manifest__.py").is_file()
+        for path in odoo_env.odoo_addons_dirs()
+    )
 
 
 def previous_month(today=None):
@@ -141,8 +168,9 @@ def throwaway_env(db, suffix):
     from odoo.modules.registry import Registry
 
     if not _CONFIGURED:  # Odoo's configuration can be parsed once per process
-        odoo_pkg.tools.config.parse_config([f"--addons-path={odoo_env.addons_path()}",
-                                            "--log-level=warn"])
+        odoo_pkg.tools.config.parse_config(
+            [f"--addons-path={odoo_env.addons_path()}", "--log-level=warn"]
+        )
         _CONFIGURED.append(True)
     with throwaway_copy(db, suffix) as copy, Registry(copy).cursor() as cr:
         yield api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
@@ -152,8 +180,11 @@ def measure_raw(db):
     """Raw ``account.move.create`` of the invoice values the run prepares, in batches of 100
     (rolled back), on a throwaway copy of ``db``; invoices per second."""
     period_start, period_end = previous_month()
-    period = {"period_start": period_start, "period_end": period_end,
-              "invoice_date": period_end + timedelta(days=1)}
+    period = {
+        "period_start": period_start,
+        "period_end": period_end,
+        "invoice_date": period_end + timedelta(days=1),
+    }
     with throwaway_env(db, "raw") as env:
         env.company.agent_billing_workers = 1  # in-process, nothing committed
         run = env["agent.billing.run"].create(period)
@@ -165,7 +196,7 @@ def measure_raw(db):
         Move = env["account.move"].with_context(default_move_type="out_invoice")
         t0 = time.perf_counter()
         for start in range(0, len(vals_list), 100):
-            Move.create(vals_list[start:start + 100])
+            Move.create(vals_list[start : start + 100])
         env.flush_all()
         raw_seconds = time.perf_counter() - t0
         env.cr.rollback()
@@ -175,8 +206,11 @@ def measure_raw(db):
 def measure_run(db):
     """Figures of one billing run, each measured on a throwaway copy of ``db``."""
     period_start, period_end = previous_month()
-    period = {"period_start": period_start, "period_end": period_end,
-              "invoice_date": period_end + timedelta(days=1)}
+    period = {
+        "period_start": period_start,
+        "period_end": period_end,
+        "invoice_date": period_end + timedelta(days=1),
+    }
     raw_per_s = measure_raw(db)
     # our billing run from records to drafts, as the scheduled action does it without
     # background jobs: one process, batches that commit
@@ -204,7 +238,8 @@ def measure_run(db):
         "raw_create_invoices_per_s": round(raw_per_s, 1),
         "billing_run_invoices_per_s": round(invoices / run_seconds, 1),
         "billing_run_ratio_one_process_vs_raw_create": round(
-            (invoices / run_seconds) / raw_per_s, 2),
+            (invoices / run_seconds) / raw_per_s, 2
+        ),
         "queries_per_invoice": round(queries / max(q_invoices, 1), 1),
     }
 
@@ -217,16 +252,19 @@ def measure_rss(db):
     process = psutil.Process()
     with throwaway_env(db, "rss") as env:
         env.company.agent_billing_workers = 1  # all in this process, to see its memory
-        run = env["agent.billing.run"].create({"period_start": period_start,
-                                               "period_end": period_end})
+        run = env["agent.billing.run"].create(
+            {"period_start": period_start, "period_end": period_end}
+        )
         env.cr.commit()
         before = process.memory_info().rss
         run._bill_batches(commit=True)
         env.cr.commit()
         after = process.memory_info().rss
         invoices = len(run.move_ids)
-    return {"rss_growth_mb_10k_clients": round((after - before) / 2**20, 1),
-            "rss_run_invoices": invoices}
+    return {
+        "rss_growth_mb_10k_clients": round((after - before) / 2**20, 1),
+        "rss_run_invoices": invoices,
+    }
 
 
 def measure_queue(db):
@@ -238,7 +276,8 @@ def measure_queue(db):
     with throwaway_copy(db, "queue") as copy:
         figures = bench_queue.run(copy)
     figures["billing_run_ratio_vs_raw_create"] = round(
-        figures["billing_run_queue_invoices_per_s"] / raw, 2)
+        figures["billing_run_queue_invoices_per_s"] / raw, 2
+    )
     return figures
 
 
@@ -255,8 +294,9 @@ def main(argv=None):
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--big-clients", type=int, default=10000)
     parser.add_argument("--skip-big", action="store_true")
-    parser.add_argument("--measure", choices=["run", "rss", "ingest", "queue"],
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--measure", choices=["run", "rss", "ingest", "queue"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure == "run":
@@ -273,13 +313,16 @@ def main(argv=None):
         if queue_job_installed():
             todo.append(("queue", args.clients))
         else:
-            print("# skipped billing_run_ratio_vs_raw_create: OCA queue_job is not installed",
-                  flush=True)
+            print(
+                "# skipped billing_run_ratio_vs_raw_create: OCA queue_job is not installed",
+                flush=True,
+            )
         todo += [] if args.skip_big else [("rss", args.big_clients)]
         for what, clients in todo:
             db = prepare(clients)
-            out = subprocess.run([PY, __file__, "--measure", what, "--db", db],
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                [PY, __file__, "--measure", what, "--db", db], capture_output=True, text=True
+            )
             if out.returncode:
                 sys.stderr.write(out.stderr)
                 raise SystemExit(f"bench {what} on {db} failed")
@@ -287,12 +330,17 @@ def main(argv=None):
                 if ": " in line:
                     key, value = line.split(": ", 1)
                     results[key] = value
-        for key in ("raw_create_invoices_per_s", "billing_run_invoices_per_s",
-                    "billing_run_ratio_one_process_vs_raw_create",
-                    "billing_run_queue_invoices_per_s", "billing_run_ratio_vs_raw_create",
-                    "queries_per_invoice",
-                    "rss_growth_mb_10k_clients", "ingest_events_per_s",
-                    "ingest_duplicates_detected_pct"):
+        for key in (
+            "raw_create_invoices_per_s",
+            "billing_run_invoices_per_s",
+            "billing_run_ratio_one_process_vs_raw_create",
+            "billing_run_queue_invoices_per_s",
+            "billing_run_ratio_vs_raw_create",
+            "queries_per_invoice",
+            "rss_growth_mb_10k_clients",
+            "ingest_events_per_s",
+            "ingest_duplicates_detected_pct",
+        ):
             if key in results:
                 print(f"{key}: {results[key]}", flush=True)
         return 0

@@ -40,33 +40,80 @@ print("BENCH" + json.dumps({"run": run.id, "started": started, "jobs": handed}))
 
 
 def _shell(db, code):
-    out = subprocess.run([PY, "-m", "odoo", "shell", "-d", db,
-                          f"--addons-path={odoo_env.addons_path()}", "--no-http",
-                          "--log-level=warn"], input=code, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [
+            PY,
+            "-m",
+            "odoo",
+            "shell",
+            "-d",
+            db,
+            f"--addons-path={odoo_env.addons_path()}",
+            "--no-http",
+            "--log-level=warn",
+        ],
+        input=code,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("BENCH"))
     return json.loads(line[5:])
 
 
 def _psql(db, sql):
-    out = subprocess.run(["psql", "-X", "-At", "-d", db, "-c", sql], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        ["psql", "-X", "-At", "-d", db, "-c", sql], capture_output=True, text=True, check=True
+    )
     return out.stdout.strip()
 
 
 def run(db, timeout=1800):
-    subprocess.run([PY, "-m", "odoo", "-d", db, f"--addons-path={odoo_env.addons_path()}",
-                    "-i", "agent_billing_queue", "--stop-after-init", "--no-http",
-                    "--log-level=warn"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            PY,
+            "-m",
+            "odoo",
+            "-d",
+            db,
+            f"--addons-path={odoo_env.addons_path()}",
+            "-i",
+            "agent_billing_queue",
+            "--stop-after-init",
+            "--no-http",
+            "--log-level=warn",
+        ],
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
-    env = dict(os.environ, ODOO_QUEUE_JOB_CHANNELS="root:2,root.agent_billing:2",
-               ODOO_QUEUE_JOB_HOST="127.0.0.1", ODOO_QUEUE_JOB_PORT=str(port))
+    env = dict(
+        os.environ,
+        ODOO_QUEUE_JOB_CHANNELS="root:2,root.agent_billing:2",
+        ODOO_QUEUE_JOB_HOST="127.0.0.1",
+        ODOO_QUEUE_JOB_PORT=str(port),
+    )
     server = subprocess.Popen(
-        [PY, "-m", "odoo", "-d", db, f"--addons-path={odoo_env.addons_path()}",
-         "--load=base,web,queue_job", "--http-interface=127.0.0.1", f"--http-port={port}",
-         "--workers=2", "--max-cron-threads=0", "--log-level=warn", "--limit-time-real=3600",
-         "--limit-time-cpu=3600", f"--db-filter=^{db}$"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        [
+            PY,
+            "-m",
+            "odoo",
+            "-d",
+            db,
+            f"--addons-path={odoo_env.addons_path()}",
+            "--load=base,web,queue_job",
+            "--http-interface=127.0.0.1",
+            f"--http-port={port}",
+            "--workers=2",
+            "--max-cron-threads=0",
+            "--log-level=warn",
+            "--limit-time-real=3600",
+            "--limit-time-cpu=3600",
+            f"--db-filter=^{db}$",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     try:
         time.sleep(3)  # the job runner connects to the database and listens
@@ -75,8 +122,11 @@ def run(db, timeout=1800):
             raise SystemExit("the run was not split into jobs")
         deadline = time.time() + timeout
         while time.time() < deadline:
-            pending = _psql(db, f"SELECT agent_jobs_pending FROM agent_billing_run "
-                                f"WHERE id = {int(started['run'])}")
+            pending = _psql(
+                db,
+                f"SELECT agent_jobs_pending FROM agent_billing_run "
+                f"WHERE id = {int(started['run'])}",
+            )
             failed = _psql(db, "SELECT count(*) FROM queue_job WHERE state = 'failed'")
             if failed != "0":
                 raise SystemExit(f"{failed} billing job(s) failed")
@@ -86,13 +136,18 @@ def run(db, timeout=1800):
         else:
             raise SystemExit("the billing jobs did not finish in time")
         seconds = time.time() - started["started"]
-        invoices = int(_psql(db, f"SELECT count(*) FROM account_move "
-                                 f"WHERE agent_run_id = {int(started['run'])}"))
+        invoices = int(
+            _psql(
+                db, f"SELECT count(*) FROM account_move WHERE agent_run_id = {int(started['run'])}"
+            )
+        )
     finally:
         server.terminate()
         server.wait(timeout=60)
-    return {"billing_run_queue_invoices_per_s": round(invoices / seconds, 1),
-            "billing_run_queue_invoices": invoices}
+    return {
+        "billing_run_queue_invoices_per_s": round(invoices / seconds, 1),
+        "billing_run_queue_invoices": invoices,
+    }
 
 
 if __name__ == "__main__":

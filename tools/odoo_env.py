@@ -67,7 +67,8 @@ def odoo_addons_dirs(pkg_dir=None):
     # which is not the package's own folder when Odoo is installed from a source tree
     wheel_addons = os.path.join(sysconfig.get_paths()["purelib"], "odoo", "addons")
     if os.path.isdir(wheel_addons) and os.path.realpath(wheel_addons) not in {
-            os.path.realpath(d) for d in dirs}:
+        os.path.realpath(d) for d in dirs
+    }:
         dirs.append(wheel_addons)
     return dirs
 

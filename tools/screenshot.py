@@ -27,10 +27,12 @@ import websocket
 
 
 def authenticate(url, db, login, password):
-    payload = json.dumps({"jsonrpc": "2.0", "params": {"db": db, "login": login,
-                                                        "password": password}}).encode()
-    req = urllib.request.Request(f"{url}/web/session/authenticate", payload,
-                                 {"Content-Type": "application/json"})
+    payload = json.dumps(
+        {"jsonrpc": "2.0", "params": {"db": db, "login": login, "password": password}}
+    ).encode()
+    req = urllib.request.Request(
+        f"{url}/web/session/authenticate", payload, {"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=60) as resp:
         body = json.loads(resp.read())
         if body.get("error"):
@@ -46,11 +48,23 @@ class Browser:
         chromium = shutil.which("chromium") or shutil.which("chromium-browser")
         self.profile = tempfile.mkdtemp(prefix="ab-shot-")
         self.proc = subprocess.Popen(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", f"--user-data-dir={self.profile}", "--remote-debugging-port=9333",
-             f"--window-size={width},{height}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={self.profile}",
+                "--remote-debugging-port=9333",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for _ in range(100):
             try:
@@ -64,8 +78,13 @@ class Browser:
         self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=120)
         self.seq = 0
         self.call("Page.enable")
-        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
-                  deviceScaleFactor=1, mobile=False)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
 
     def call(self, method, **params):
         self.seq += 1
@@ -109,8 +128,10 @@ def main():
             browser.call("Page.navigate", url=args.url + path)
             time.sleep(args.wait)
             if click:
-                browser.call("Runtime.evaluate",
-                             expression=f"document.querySelector({json.dumps(click)}).click()")
+                browser.call(
+                    "Runtime.evaluate",
+                    expression=f"document.querySelector({json.dumps(click)}).click()",
+                )
                 time.sleep(args.wait / 2)
             shot = browser.call("Page.captureScreenshot", format="png")
             target = f"{args.out}/{name}.png"

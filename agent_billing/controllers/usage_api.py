@@ -39,8 +39,9 @@ def _error(status, message, headers=None):
 
 
 class AgentBillingUsageApi(http.Controller):
-    @http.route(API_PATH, type="http", auth="bearer", methods=["POST"], csrf=False,
-                save_session=False)
+    @http.route(
+        API_PATH, type="http", auth="bearer", methods=["POST"], csrf=False, save_session=False
+    )
     def post_usage(self, **_kwargs):
         try:
             return self._post_usage()
@@ -52,8 +53,11 @@ class AgentBillingUsageApi(http.Controller):
         env["agent.billing.usage"]._check_ingest_access()
         limited = self._rate_limited()
         if limited:
-            return _error(429, _("Too many requests for this API key; retry in %(s)s s.",
-                                 s=limited), headers=[("Retry-After", str(limited))])
+            return _error(
+                429,
+                _("Too many requests for this API key; retry in %(s)s s.", s=limited),
+                headers=[("Retry-After", str(limited))],
+            )
         body = request.httprequest.get_data(cache=False)
         if len(body) > MAX_BODY_BYTES:
             return _error(413, _("The request body exceeds %(n)s bytes.", n=MAX_BODY_BYTES))
@@ -63,11 +67,16 @@ class AgentBillingUsageApi(http.Controller):
             return _error(400, _("The body is not valid JSON."))
         events = payload.get("events") if isinstance(payload, dict) else payload
         if not isinstance(events, list):
-            return _error(400, _('Send a JSON object {"events": [...]} or a JSON list of '
-                                 'events.'))
+            return _error(400, _('Send a JSON object {"events": [...]} or a JSON list of events.'))
         if len(events) > MAX_BATCH:
-            return _error(413, _("A batch holds at most %(max)s events; this one has %(n)s.",
-                                 max=MAX_BATCH, n=len(events)))
+            return _error(
+                413,
+                _(
+                    "A batch holds at most %(max)s events; this one has %(n)s.",
+                    max=MAX_BATCH,
+                    n=len(events),
+                ),
+            )
         source = payload.get("source") if isinstance(payload, dict) else None
         if source is not None and (not isinstance(source, str) or "\x00" in source):
             return _error(400, _("source must be a string without NUL characters."))
@@ -92,29 +101,40 @@ class AgentBillingUsageApi(http.Controller):
         # (e.g. Basic user:password) are never stored, the user counts instead
         scheme, _sep, token = request.httprequest.headers.get("Authorization", "").partition(" ")
         token = token.strip()
-        key = f"key:{token[:8]}" if scheme.lower() == "bearer" and token \
-            else f"uid:{request.env.uid}"
+        key = (
+            f"key:{token[:8]}" if scheme.lower() == "bearer" and token else f"uid:{request.env.uid}"
+        )
         with request.env.registry.cursor() as cr:
-            cr.execute(SQL(
-                """INSERT INTO agent_billing_rate_window (key, window_start, hits)
+            cr.execute(
+                SQL(
+                    """INSERT INTO agent_billing_rate_window (key, window_start, hits)
                    VALUES (%s, date_trunc('minute', now() at time zone 'utc'), 1)
                    ON CONFLICT (key, window_start)
                    DO UPDATE SET hits = agent_billing_rate_window.hits + 1
                    RETURNING hits,
                              ceil(extract(epoch FROM window_start + interval '1 minute'
                                                      - now() at time zone 'utc'))""",
-                key,
-            ))
+                    key,
+                )
+            )
             hits, wait = cr.fetchone()
             if hits == 1:  # first request of a minute: forget old windows
-                cr.execute(SQL(
-                    "DELETE FROM agent_billing_rate_window "
-                    "WHERE window_start < now() at time zone 'utc' - interval '1 hour'"
-                ))
+                cr.execute(
+                    SQL(
+                        "DELETE FROM agent_billing_rate_window "
+                        "WHERE window_start < now() at time zone 'utc' - interval '1 hour'"
+                    )
+                )
         return max(int(wait), 1) if hits > limit else 0
 
-    @http.route("/agent_billing/api/v1/openapi.json", type="http", auth="none",
-                methods=["GET"], csrf=False, save_session=False)
+    @http.route(
+        "/agent_billing/api/v1/openapi.json",
+        type="http",
+        auth="none",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+    )
     def openapi(self, **_kwargs):
         return request.make_json_response(openapi_spec(request.httprequest.host_url))
 
@@ -124,7 +144,7 @@ CLIENT_DESCRIPTION = (
     "company), or the reference of one of its contracts (e.g. AGC/2025/0042); an integer is "
     "read as a partner id. The client must have a contract of the API key's company that is "
     "active on the event's billing day. Any other value is rejected with the same reason, "
-    "\"unknown client, or no active contract on the event's day\", whether the reference does "
+    '"unknown client, or no active contract on the event\'s day", whether the reference does '
     "not exist, belongs to another company or has no active contract. The partner reference "
     "(ref) is no longer read."
 )
@@ -142,19 +162,33 @@ def openapi_spec(server_url):
         "type": "object",
         "required": ["idempotency_key", "client", "quantity", "timestamp"],
         "properties": {
-            "idempotency_key": {"type": "string", "maxLength": 255,
-                                "description": "Unique per company; a repeat is a duplicate."},
-            "client": {"oneOf": [{"type": "string"}, {"type": "integer"}],
-                       "description": CLIENT_DESCRIPTION},
-            "deployment": {"oneOf": [{"type": "integer"}, {"type": "string"}],
-                           "description": "Deployment id or reference (e.g. DEP/00042)."},
-            "agent_type": {"oneOf": [{"type": "integer"}, {"type": "string"}],
-                           "description": "Agent type product id or internal reference."},
-            "metric": {"type": "string", "description": "Metric code, e.g. task. Default: "
-                       "the agent type's default metric."},
+            "idempotency_key": {
+                "type": "string",
+                "maxLength": 255,
+                "description": "Unique per company; a repeat is a duplicate.",
+            },
+            "client": {
+                "oneOf": [{"type": "string"}, {"type": "integer"}],
+                "description": CLIENT_DESCRIPTION,
+            },
+            "deployment": {
+                "oneOf": [{"type": "integer"}, {"type": "string"}],
+                "description": "Deployment id or reference (e.g. DEP/00042).",
+            },
+            "agent_type": {
+                "oneOf": [{"type": "integer"}, {"type": "string"}],
+                "description": "Agent type product id or internal reference.",
+            },
+            "metric": {
+                "type": "string",
+                "description": "Metric code, e.g. task. Default: the agent type's default metric.",
+            },
             "quantity": {"type": "number", "minimum": 0},
-            "timestamp": {"type": "string", "format": "date-time",
-                          "description": TIMESTAMP_DESCRIPTION},
+            "timestamp": {
+                "type": "string",
+                "format": "date-time",
+                "description": TIMESTAMP_DESCRIPTION,
+            },
             "source": {"type": "string"},
         },
     }
@@ -164,53 +198,89 @@ def openapi_spec(server_url):
             "accepted": {"type": "integer"},
             "duplicate": {"type": "integer"},
             "rejected": {"type": "integer"},
-            "results": {"type": "array", "items": {
-                "type": "object",
-                "properties": {
-                    "index": {"type": "integer"},
-                    "status": {"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
-                    "id": {"type": "integer"},
-                    "reason": {"type": "string"},
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "index": {"type": "integer"},
+                        "status": {"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
+                        "id": {"type": "integer"},
+                        "reason": {"type": "string"},
+                    },
                 },
-            }},
+            },
         },
     }
     error = {"type": "object", "properties": {"error": {"type": "string"}}}
 
     def error_response(description):
-        return {"description": description,
-                "content": {"application/json": {"schema": error}}}
+        return {"description": description, "content": {"application/json": {"schema": error}}}
 
     return {
         "openapi": "3.0.3",
-        "info": {"title": "Agent Billing usage ingestion", "version": "1.0.0",
-                 "description": "Report agent usage (tasks, executions, ...) for billing.\n\n"
-                                f"Clients: {CLIENT_DESCRIPTION}\n\n"
-                                f"Billing day: {TIMESTAMP_DESCRIPTION}"},
+        "info": {
+            "title": "Agent Billing usage ingestion",
+            "version": "1.0.0",
+            "description": "Report agent usage (tasks, executions, ...) for billing.\n\n"
+            f"Clients: {CLIENT_DESCRIPTION}\n\n"
+            f"Billing day: {TIMESTAMP_DESCRIPTION}",
+        },
         "servers": [{"url": server_url.rstrip("/")}],
-        "components": {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
-                                                      "description": "An Odoo API key of a "
-                                                      "user in the Usage Ingestion group."}}},
+        "components": {
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An Odoo API key of a user in the Usage Ingestion group.",
+                }
+            }
+        },
         "security": [{"apiKey": []}],
-        "paths": {API_PATH: {"post": {
-            "summary": "Report a batch of usage events",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "oneOf": [
-                    {"type": "object", "required": ["events"], "properties": {
-                        "events": {"type": "array", "maxItems": MAX_BATCH, "items": event},
-                        "source": {"type": "string"}}},
-                    {"type": "array", "maxItems": MAX_BATCH, "items": event},
-                ]}}}},
-            "responses": {
-                "200": {"description": "Every event accounted for",
-                        "content": {"application/json": {"schema": result}}},
-                "400": error_response("Malformed request"),
-                "401": {"description": "Missing or invalid API key"},
-                "403": error_response("The key's user may not report usage"),
-                "413": error_response("Batch or body too large"),
-                "429": {"description": "Rate limit exceeded; see Retry-After",
-                        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-                        "content": {"application/json": {"schema": error}}},
-            },
-        }}},
+        "paths": {
+            API_PATH: {
+                "post": {
+                    "summary": "Report a batch of usage events",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        {
+                                            "type": "object",
+                                            "required": ["events"],
+                                            "properties": {
+                                                "events": {
+                                                    "type": "array",
+                                                    "maxItems": MAX_BATCH,
+                                                    "items": event,
+                                                },
+                                                "source": {"type": "string"},
+                                            },
+                                        },
+                                        {"type": "array", "maxItems": MAX_BATCH, "items": event},
+                                    ]
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Every event accounted for",
+                            "content": {"application/json": {"schema": result}},
+                        },
+                        "400": error_response("Malformed request"),
+                        "401": {"description": "Missing or invalid API key"},
+                        "403": error_response("The key's user may not report usage"),
+                        "413": error_response("Batch or body too large"),
+                        "429": {
+                            "description": "Rate limit exceeded; see Retry-After",
+                            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                            "content": {"application/json": {"schema": error}},
+                        },
+                    },
+                }
+            }
+        },
     }

@@ -7,6 +7,7 @@ number of a period (``_get_starting_sequence``) and which earlier numbers contin
 increments, checks the date against the year and month in the number, and starts again at 1
 in each new year or month by itself.
 """
+
 import re
 
 from odoo import _, api, fields, models
@@ -47,15 +48,20 @@ class AccountJournal(models.Model):
         "credit notes with their own numbering get an R in front.",
     )
     agent_sequence_reset = fields.Selection(
-        SEQUENCE_RESETS, "Year and Month in Number", default="year", required=True,
-        help="Which date parts the number carries; the counter starts again at 1 when they "
-        "change.",
+        SEQUENCE_RESETS,
+        "Year and Month in Number",
+        default="year",
+        required=True,
+        help="Which date parts the number carries; the counter starts again at 1 when they change.",
     )
     agent_sequence_padding = fields.Integer(
-        "Number Digits", default=4, help="Width of the counter, padded with zeros (1-9).",
+        "Number Digits",
+        default=4,
+        help="Width of the counter, padded with zeros (1-9).",
     )
     agent_sequence_example = fields.Char(
-        "Next Period's First Number", compute="_compute_agent_sequence_example",
+        "Next Period's First Number",
+        compute="_compute_agent_sequence_example",
     )
 
     @api.depends("agent_sequence_prefix", "agent_sequence_reset", "agent_sequence_padding")
@@ -74,16 +80,26 @@ class AccountJournal(models.Model):
             if not prefix:
                 continue
             if len(prefix) > PREFIX_MAX_LENGTH or not PREFIX_PATTERN.match(prefix):
-                raise ValidationError(_(
-                    "Journal %(journal)s: the invoice number prefix %(prefix)s may only hold "
-                    "letters, joined by / . _ or - (at most %(max)s characters, no digits: "
-                    "Odoo reads digits as the year, month or number).",
-                    journal=journal.display_name, prefix=repr(prefix), max=PREFIX_MAX_LENGTH))
+                raise ValidationError(
+                    _(
+                        "Journal %(journal)s: the invoice number prefix %(prefix)s may only hold "
+                        "letters, joined by / . _ or - (at most %(max)s characters, no digits: "
+                        "Odoo reads digits as the year, month or number).",
+                        journal=journal.display_name,
+                        prefix=repr(prefix),
+                        max=PREFIX_MAX_LENGTH,
+                    )
+                )
             if not 1 <= journal.agent_sequence_padding <= MAX_PADDING:
-                raise ValidationError(_(
-                    "Journal %(journal)s: the invoice number needs between 1 and %(max)s "
-                    "digits, not %(digits)s.", journal=journal.display_name, max=MAX_PADDING,
-                    digits=journal.agent_sequence_padding))
+                raise ValidationError(
+                    _(
+                        "Journal %(journal)s: the invoice number needs between 1 and %(max)s "
+                        "digits, not %(digits)s.",
+                        journal=journal.display_name,
+                        max=MAX_PADDING,
+                        digits=journal.agent_sequence_padding,
+                    )
+                )
 
     def _agent_sequence_name(self, on_date, number, refund=False):
         """The invoice number ``number`` of the period of ``on_date`` in this journal's format."""
@@ -102,8 +118,9 @@ class AccountMove(models.Model):
         journal = self.journal_id
         if not journal.agent_sequence_prefix or not self.date:
             return None
-        if journal.payment_sequence and (self.origin_payment_id
-                                         or self.env.context.get("is_payment")):
+        if journal.payment_sequence and (
+            self.origin_payment_id or self.env.context.get("is_payment")
+        ):
             return None
         refund = journal.refund_sequence and self.move_type in ("out_refund", "in_refund")
         prefix = ("R" if refund else "") + journal.agent_sequence_prefix

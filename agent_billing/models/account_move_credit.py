@@ -23,18 +23,26 @@ class AccountMove(models.Model):
 
     # --- Internal notes: staff only, never printed nor sent ---
     agent_internal_note = fields.Html(
-        "Internal Notes", groups="account.group_account_invoice", copy=False,
+        "Internal Notes",
+        groups="account.group_account_invoice",
+        copy=False,
         help="Visible to invoicing staff only: never printed on the invoice nor sent to the "
         "client.",
     )
 
     # --- Credit notes ---
     agent_credit_type = fields.Selection(
-        CREDIT_TYPES, "Credit Type", copy=False, tracking=True, index="btree_not_null",
+        CREDIT_TYPES,
+        "Credit Type",
+        copy=False,
+        tracking=True,
+        index="btree_not_null",
         help="Why this credit note was issued.",
     )
     agent_release_usage = fields.Boolean(
-        "Release Usage for Rebilling", copy=False, tracking=True,
+        "Release Usage for Rebilling",
+        copy=False,
+        tracking=True,
         help="On posting, the usage billed by the credited invoice is released and the "
         "invoice no longer counts as its contract's invoice for the period: a billing run may "
         "bill the period again. Only for a credit note of the full invoice.",
@@ -67,11 +75,14 @@ class AccountMove(models.Model):
         self.ensure_one()
         currency = self.currency_id
         rate = self.invoice_currency_rate or 1.0  # company currency -> invoice currency
-        credited = currency.round(sum(
-            note.amount_untaxed if note.currency_id == currency
-            else currency.round(abs(note.amount_untaxed_signed) * rate)
-            for note in self._agent_posted_credit_notes()
-        ))
+        credited = currency.round(
+            sum(
+                note.amount_untaxed
+                if note.currency_id == currency
+                else currency.round(abs(note.amount_untaxed_signed) * rate)
+                for note in self._agent_posted_credit_notes()
+            )
+        )
         return currency.round(self.amount_untaxed - credited)
 
     # --- Posting ---------------------------------------------------------------------------
@@ -83,8 +94,12 @@ class AccountMove(models.Model):
             credit_notes._agent_check_credit_total()
         posted = super()._post(soft=soft)
         to_release = posted.filtered(
-            lambda m: m.move_type == "out_refund" and m.agent_release_usage
-            and m.reversed_entry_id and m.state == "posted"
+            lambda m: (
+                m.move_type == "out_refund"
+                and m.agent_release_usage
+                and m.reversed_entry_id
+                and m.state == "posted"
+            )
         )
         if to_release:
             to_release._agent_release_usage()
@@ -94,10 +109,12 @@ class AccountMove(models.Model):
         """Refuse credit notes that would credit an invoice for more than its total."""
         invoices = self.reversed_entry_id
         # two users posting credit notes of the same invoice at once: one waits for the other
-        self.env.cr.execute(SQL(
-            "SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE",
-            tuple(invoices.ids),
-        ))
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE",
+                tuple(invoices.ids),
+            )
+        )
         for invoice in invoices:
             new_notes = self.filtered(lambda m, inv=invoice: m.reversed_entry_id == inv)
             earlier = invoice._agent_posted_credit_notes() - new_notes
@@ -107,18 +124,20 @@ class AccountMove(models.Model):
             for note in new_notes:
                 amount = note._agent_amount(currency)
                 if currency.compare_amounts(credited + amount, total) > 0:
-                    raise UserError(_(
-                        "Credit note %(credit)s (%(amount)s) cannot be posted: with the credit "
-                        "notes already posted for %(invoice)s (%(credited)s), it would credit "
-                        "more than the invoice total of %(total)s. At most %(left)s can still "
-                        "be credited.",
-                        credit=note.display_name,
-                        amount=format_amount(self.env, amount, currency),
-                        invoice=invoice.name,
-                        credited=format_amount(self.env, credited, currency),
-                        total=format_amount(self.env, total, currency),
-                        left=format_amount(self.env, max(total - credited, 0.0), currency),
-                    ))
+                    raise UserError(
+                        _(
+                            "Credit note %(credit)s (%(amount)s) cannot be posted: with the credit "
+                            "notes already posted for %(invoice)s (%(credited)s), it would credit "
+                            "more than the invoice total of %(total)s. At most %(left)s can still "
+                            "be credited.",
+                            credit=note.display_name,
+                            amount=format_amount(self.env, amount, currency),
+                            invoice=invoice.name,
+                            credited=format_amount(self.env, credited, currency),
+                            total=format_amount(self.env, total, currency),
+                            left=format_amount(self.env, max(total - credited, 0.0), currency),
+                        )
+                    )
                 credited = currency.round(credited + amount)
 
     def _agent_release_usage(self):
@@ -131,14 +150,17 @@ class AccountMove(models.Model):
             credited = currency.round(sum(n._agent_amount(currency) for n in notes))
             total = invoice._agent_amount(currency)
             if currency.compare_amounts(credited, total) < 0:
-                raise UserError(_(
-                    "Credit note %(credit)s releases the usage of %(invoice)s for rebilling, but "
-                    "the invoice is credited for %(credited)s of %(total)s only. Credit the full "
-                    "invoice, or untick \"Release Usage for Rebilling\" on the credit note.",
-                    credit=note.name, invoice=invoice.name,
-                    credited=format_amount(self.env, credited, currency),
-                    total=format_amount(self.env, total, currency),
-                ))
+                raise UserError(
+                    _(
+                        "Credit note %(credit)s releases the usage of %(invoice)s for rebilling, but "
+                        "the invoice is credited for %(credited)s of %(total)s only. Credit the full "
+                        'invoice, or untick "Release Usage for Rebilling" on the credit note.',
+                        credit=note.name,
+                        invoice=invoice.name,
+                        credited=format_amount(self.env, credited, currency),
+                        total=format_amount(self.env, total, currency),
+                    )
+                )
             if invoice.agent_period_released:
                 continue  # released by an earlier credit note: nothing to do twice
             invoice.check_access("write")
@@ -148,28 +170,45 @@ class AccountMove(models.Model):
             usages.sudo().write({"invoice_line_id": False})
             # the units prepaid blocks gave to the credited lines go back to them as well
             invoice.invoice_line_ids.sudo()._agent_return_prepaid(
-                _("credited by %(credit)s", credit=note.name))
+                _("credited by %(credit)s", credit=note.name)
+            )
             invoice.agent_period_released = True
-            invoice._message_log(body=_(
-                "Fully credited by %(credit)s: %(n)s usage record(s) released, the period "
-                "%(start)s - %(end)s may be billed again.",
-                credit=note._get_html_link(), n=len(usages),
-                start=format_date(self.env, invoice.agent_period_start) or "-",
-                end=format_date(self.env, invoice.agent_period_end) or "-",
-            ))
+            invoice._message_log(
+                body=_(
+                    "Fully credited by %(credit)s: %(n)s usage record(s) released, the period "
+                    "%(start)s - %(end)s may be billed again.",
+                    credit=note._get_html_link(),
+                    n=len(usages),
+                    start=format_date(self.env, invoice.agent_period_start) or "-",
+                    end=format_date(self.env, invoice.agent_period_end) or "-",
+                )
+            )
 
     def button_draft(self):
         for move in self:
-            if move.move_type == "out_refund" and move.agent_release_usage \
-                    and move.state == "posted" and move.reversed_entry_id.agent_period_released:
-                raise UserError(_(
-                    "%(credit)s released the usage of %(invoice)s for rebilling; the period may "
-                    "have been billed again since. Issue a new invoice instead of reopening the "
-                    "credit note.", credit=move.name, invoice=move.reversed_entry_id.name))
+            if (
+                move.move_type == "out_refund"
+                and move.agent_release_usage
+                and move.state == "posted"
+                and move.reversed_entry_id.agent_period_released
+            ):
+                raise UserError(
+                    _(
+                        "%(credit)s released the usage of %(invoice)s for rebilling; the period may "
+                        "have been billed again since. Issue a new invoice instead of reopening the "
+                        "credit note.",
+                        credit=move.name,
+                        invoice=move.reversed_entry_id.name,
+                    )
+                )
             if move.move_type == "out_invoice" and move.agent_period_released:
-                raise UserError(_(
-                    "%(invoice)s was fully credited and its usage released for rebilling: it "
-                    "cannot be reopened.", invoice=move.name))
+                raise UserError(
+                    _(
+                        "%(invoice)s was fully credited and its usage released for rebilling: it "
+                        "cannot be reopened.",
+                        invoice=move.name,
+                    )
+                )
         return super().button_draft()
 
 
@@ -217,11 +256,19 @@ class AccountPartialReconcile(models.Model):
                     doc, kind = source._get_html_link(), _("Journal entry")
                 amount = format_amount(self.env, amount, line.currency_id)
                 if matched:
-                    body = _("%(kind)s %(doc)s matched with this invoice: %(amount)s.",
-                             kind=kind, doc=doc, amount=amount)
+                    body = _(
+                        "%(kind)s %(doc)s matched with this invoice: %(amount)s.",
+                        kind=kind,
+                        doc=doc,
+                        amount=amount,
+                    )
                 else:
-                    body = _("%(kind)s %(doc)s unmatched from this invoice: %(amount)s.",
-                             kind=kind, doc=doc, amount=amount)
+                    body = _(
+                        "%(kind)s %(doc)s unmatched from this invoice: %(amount)s.",
+                        kind=kind,
+                        doc=doc,
+                        amount=amount,
+                    )
                 bodies.setdefault(invoice.id, []).append(body)
         if bodies:
             # logged as the user who reconciles (author, date): no access beyond the

@@ -30,17 +30,24 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     agent_dunning_paused = fields.Boolean(
-        "Dunning Paused", tracking=True, copy=False,
+        "Dunning Paused",
+        tracking=True,
+        copy=False,
         help="No payment reminder is sent for this invoice while paused.",
     )
     agent_dunning_pause_reason = fields.Char("Pause Reason", tracking=True, copy=False)
     agent_dunning_pause_until = fields.Date(
-        "Paused Until", tracking=True, copy=False,
+        "Paused Until",
+        tracking=True,
+        copy=False,
         help="Last day of the pause (included): the daily dunning action resumes reminders the "
         "day after. Empty: paused until resumed by hand.",
     )
     agent_dunning_log_ids = fields.One2many(
-        "agent.billing.dunning.log", "move_id", "Reminders", readonly=True,
+        "agent.billing.dunning.log",
+        "move_id",
+        "Reminders",
+        readonly=True,
     )
     agent_dunning_next = fields.Char("Next Reminder", compute="_compute_agent_dunning_next")
 
@@ -49,34 +56,51 @@ class AccountMove(models.Model):
     def _agent_dunning_today(self):
         return self.env.context.get("agent_billing_today") or fields.Date.context_today(self)
 
-    @api.constrains("agent_dunning_paused", "agent_dunning_pause_reason",
-                    "agent_dunning_pause_until")
+    @api.constrains(
+        "agent_dunning_paused", "agent_dunning_pause_reason", "agent_dunning_pause_until"
+    )
     def _check_agent_dunning_pause(self):
         today = self._agent_dunning_today()
         for move in self.filtered("agent_dunning_paused"):
             if move.move_type != "out_invoice":
-                raise ValidationError(_(
-                    "%(move)s is not a customer invoice: only customer invoices get payment "
-                    "reminders, so there is no dunning to pause.", move=move.display_name))
+                raise ValidationError(
+                    _(
+                        "%(move)s is not a customer invoice: only customer invoices get payment "
+                        "reminders, so there is no dunning to pause.",
+                        move=move.display_name,
+                    )
+                )
             if not (move.agent_dunning_pause_reason or "").strip():
-                raise ValidationError(_(
-                    "The dunning of %(move)s cannot be paused without a reason: say why "
-                    "(e.g. \"client on holiday\").", move=move.display_name))
+                raise ValidationError(
+                    _(
+                        "The dunning of %(move)s cannot be paused without a reason: say why "
+                        '(e.g. "client on holiday").',
+                        move=move.display_name,
+                    )
+                )
             until = move.agent_dunning_pause_until
             if until and until < today:
-                raise ValidationError(_(
-                    "The dunning pause of %(move)s cannot end on %(until)s: that date is "
-                    "already past (today is %(today)s). Pick today or a later date, or leave "
-                    "it empty to pause until resumed by hand.",
-                    move=move.display_name, until=format_date(self.env, until),
-                    today=format_date(self.env, today)))
+                raise ValidationError(
+                    _(
+                        "The dunning pause of %(move)s cannot end on %(until)s: that date is "
+                        "already past (today is %(today)s). Pick today or a later date, or leave "
+                        "it empty to pause until resumed by hand.",
+                        move=move.display_name,
+                        until=format_date(self.env, until),
+                        today=format_date(self.env, today),
+                    )
+                )
 
     def action_agent_dunning_pause(self):
         not_open = self.filtered(lambda m: m.move_type != "out_invoice" or m.state != "posted")
         if not_open:
-            raise UserError(_(
-                "Only posted customer invoices get payment reminders; %(moves)s cannot have "
-                "its dunning paused.", moves=", ".join(not_open.mapped("display_name"))))
+            raise UserError(
+                _(
+                    "Only posted customer invoices get payment reminders; %(moves)s cannot have "
+                    "its dunning paused.",
+                    moves=", ".join(not_open.mapped("display_name")),
+                )
+            )
         return {
             "type": "ir.actions.act_window",
             "name": _("Pause dunning"),
@@ -87,36 +111,51 @@ class AccountMove(models.Model):
         }
 
     def action_agent_dunning_resume(self):
-        self.filtered("agent_dunning_paused").write({
-            "agent_dunning_paused": False,
-            "agent_dunning_pause_reason": False,
-            "agent_dunning_pause_until": False,
-        })
+        self.filtered("agent_dunning_paused").write(
+            {
+                "agent_dunning_paused": False,
+                "agent_dunning_pause_reason": False,
+                "agent_dunning_pause_until": False,
+            }
+        )
         return True
 
     def _agent_dunning_lift_expired_pauses(self, company, today):
         """Pauses whose last day is before ``today`` end (logged in the chatter)."""
-        expired = self.search([
-            ("company_id", "=", company.id), ("agent_dunning_paused", "=", True),
-            ("agent_dunning_pause_until", "<", today),
-        ])
+        expired = self.search(
+            [
+                ("company_id", "=", company.id),
+                ("agent_dunning_paused", "=", True),
+                ("agent_dunning_pause_until", "<", today),
+            ]
+        )
         for move in expired:
             until = move.agent_dunning_pause_until
             move.action_agent_dunning_resume()
             move.message_post(
-                body=_("Payment reminders resumed: the dunning pause ended on %(until)s.",
-                       until=format_date(self.env, until)),
+                body=_(
+                    "Payment reminders resumed: the dunning pause ended on %(until)s.",
+                    until=format_date(self.env, until),
+                ),
                 subtype_xmlid="mail.mt_note",
             )
         return expired
 
     # --- Timeline ------------------------------------------------------------------------------
     @api.depends_context("agent_billing_today")
-    @api.depends("state", "payment_state", "amount_residual", "invoice_date_due",
-                 "agent_dunning_paused", "agent_dunning_pause_reason",
-                 "agent_dunning_pause_until", "agent_disputed",
-                 "commercial_partner_id.agent_dunning_opt_out", "partner_id.email",
-                 "agent_dunning_log_ids")
+    @api.depends(
+        "state",
+        "payment_state",
+        "amount_residual",
+        "invoice_date_due",
+        "agent_dunning_paused",
+        "agent_dunning_pause_reason",
+        "agent_dunning_pause_until",
+        "agent_disputed",
+        "commercial_partner_id.agent_dunning_opt_out",
+        "partner_id.email",
+        "agent_dunning_log_ids",
+    )
     def _compute_agent_dunning_next(self):
         today = self._agent_dunning_today()
         steps_by_company = {}
@@ -128,7 +167,8 @@ class AccountMove(models.Model):
             if company not in steps_by_company:
                 steps_by_company[company] = move._agent_dunning_steps(company)
             move.agent_dunning_next = move._agent_dunning_next_text(
-                steps_by_company[company], today)
+                steps_by_company[company], today
+            )
 
     def _agent_dunning_next_text(self, steps, today):
         self.ensure_one()
@@ -137,8 +177,10 @@ class AccountMove(models.Model):
                 return _("None: the invoice has no due date.")
             return _("None: the invoice is paid, reversed or cancelled.")
         if not steps:
-            return _("None: %(company)s has no dunning schedule (Configuration > Dunning "
-                     "Schedule).", company=self.company_id.name)
+            return _(
+                "None: %(company)s has no dunning schedule (Configuration > Dunning Schedule).",
+                company=self.company_id.name,
+            )
         logs = self.agent_dunning_log_ids
         due_steps = self._agent_dunning_due_steps(steps, today)
         candidates = steps - due_steps
@@ -152,8 +194,9 @@ class AccountMove(models.Model):
         if current_pending and step == due_steps[-1]:
             text = _("%(step)s: due now, at the next daily run", step=step.display_name)
         else:
-            text = _("%(step)s on %(date)s", step=step.display_name,
-                     date=format_date(self.env, when))
+            text = _(
+                "%(step)s on %(date)s", step=step.display_name, date=format_date(self.env, when)
+            )
         code, reason = self._agent_dunning_hold()
         if not code and step.mail_template_id and not self.partner_id.email:
             reason = self._agent_dunning_no_email_reason()
@@ -171,8 +214,7 @@ class AccountMove(models.Model):
         # the scheduler runs as superuser and reminds every company; a user, only theirs
         companies = self.env["res.company"].search([]) if self.env.su else self.env.companies
         for company in companies:
-            moves_model = self.with_company(company).with_context(
-                allowed_company_ids=[company.id])
+            moves_model = self.with_company(company).with_context(allowed_company_ids=[company.id])
             moves_model._agent_dunning_lift_expired_pauses(company, today)
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -197,7 +239,8 @@ class AccountMove(models.Model):
     @api.model
     def _agent_dunning_steps(self, company):
         return self.env["agent.billing.dunning.step"].search(
-            [("company_id", "=", company.id)], order="days, id")
+            [("company_id", "=", company.id)], order="days, id"
+        )
 
     @api.model
     def _agent_dunning_open_domain(self, company):
@@ -213,7 +256,8 @@ class AccountMove(models.Model):
     def _agent_dunning_is_open(self):
         self.ensure_one()
         return bool(
-            self.move_type == "out_invoice" and self.state == "posted"
+            self.move_type == "out_invoice"
+            and self.state == "posted"
             and self.payment_state not in SETTLED_PAYMENT_STATES
             and self.currency_id.compare_amounts(self.amount_residual, 0) > 0
             and self.invoice_date_due
@@ -243,14 +287,16 @@ class AccountMove(models.Model):
                 return "paused", _(
                     "Paused: %(reason)s until %(until)s",
                     reason=self.agent_dunning_pause_reason,
-                    until=format_date(self.env, self.agent_dunning_pause_until))
+                    until=format_date(self.env, self.agent_dunning_pause_until),
+                )
             return "paused", _("Paused: %(reason)s", reason=self.agent_dunning_pause_reason)
         if self.agent_disputed:
             return "disputed", _("Disputed")
         client = self.commercial_partner_id
         if client.agent_dunning_opt_out:
-            return "opt_out", _("Client %(client)s opted out of payment reminders",
-                                client=client.display_name)
+            return "opt_out", _(
+                "Client %(client)s opted out of payment reminders", client=client.display_name
+            )
         return False, False
 
     def _agent_dunning_no_email_reason(self):
@@ -263,15 +309,21 @@ class AccountMove(models.Model):
             with self.env.cr.savepoint():
                 self._agent_dunning_process(steps, today)
         except Exception as error:  # noqa: BLE001 - one invoice must not stop the others
-            _logger.warning("Dunning: %s could not be processed", self.display_name,
-                            exc_info=True)
+            _logger.warning("Dunning: %s could not be processed", self.display_name, exc_info=True)
             step = self._agent_dunning_due_steps(steps, today)[-1:]
             logs = self.agent_dunning_log_ids.filtered(
-                lambda log: log.step_id == step and log.skip_code == "error")
+                lambda log: log.step_id == step and log.skip_code == "error"
+            )
             if not logs:
-                self.env["agent.billing.dunning.log"].create(self._agent_dunning_log_vals(
-                    step, today, "skipped", skip_code="error",
-                    reason=_("Could not be processed: %(error)s", error=str(error)[:500])))
+                self.env["agent.billing.dunning.log"].create(
+                    self._agent_dunning_log_vals(
+                        step,
+                        today,
+                        "skipped",
+                        skip_code="error",
+                        reason=_("Could not be processed: %(error)s", error=str(error)[:500]),
+                    )
+                )
 
     def _agent_dunning_log_vals(self, step, today, state, **vals):
         return {"move_id": self.id, "step_id": step.id, "date": today, "state": state, **vals}
@@ -289,14 +341,22 @@ class AccountMove(models.Model):
         def skipped_once(step, code, reason):
             """One skip per step and reason: no daily repetition of the same skip."""
             if not logs.filtered(lambda log: log.step_id == step and log.skip_code == code):
-                new_logs.append(self._agent_dunning_log_vals(
-                    step, today, "skipped", skip_code=code, reason=reason,
-                    partner_id=self.partner_id.id))
+                new_logs.append(
+                    self._agent_dunning_log_vals(
+                        step,
+                        today,
+                        "skipped",
+                        skip_code=code,
+                        reason=reason,
+                        partner_id=self.partner_id.id,
+                    )
+                )
 
         for step in due_steps[:-1]:
             if self._agent_dunning_pending(step, logs):
-                skipped_once(step, "superseded",
-                             _("Superseded by %(step)s", step=current.display_name))
+                skipped_once(
+                    step, "superseded", _("Superseded by %(step)s", step=current.display_name)
+                )
         pending = self._agent_dunning_pending(current, logs)
         if pending:
             code, reason = self._agent_dunning_hold()
@@ -308,25 +368,43 @@ class AccountMove(models.Model):
                 skipped_once(current, "no_email", self._agent_dunning_no_email_reason())
             else:
                 message = self._agent_dunning_send(current)
-                new_logs.append(self._agent_dunning_log_vals(
-                    current, today, "sent", partner_id=self.partner_id.id,
-                    mail_message_id=message.id,
-                    reason=_("Sent to %(partner)s", partner=self.partner_id.email_formatted)))
+                new_logs.append(
+                    self._agent_dunning_log_vals(
+                        current,
+                        today,
+                        "sent",
+                        partner_id=self.partner_id.id,
+                        mail_message_id=message.id,
+                        reason=_("Sent to %(partner)s", partner=self.partner_id.email_formatted),
+                    )
+                )
         if "activity" in pending:
             user = current._activity_user(self)
             self.activity_schedule(
                 activity_type_id=current.activity_type_id.id,
                 summary=current.activity_summary or current.name,
-                note=_("%(amount)s still due on %(invoice)s, due since %(due)s.",
-                       amount=format_amount(self.env, self.amount_residual, self.currency_id),
-                       invoice=self.name, due=format_date(self.env, self.invoice_date_due)),
+                note=_(
+                    "%(amount)s still due on %(invoice)s, due since %(due)s.",
+                    amount=format_amount(self.env, self.amount_residual, self.currency_id),
+                    invoice=self.name,
+                    due=format_date(self.env, self.invoice_date_due),
+                ),
                 user_id=user.id,
                 date_deadline=today,
             )
-            new_logs.append(self._agent_dunning_log_vals(
-                current, today, "activity", user_id=user.id,
-                reason=_("%(activity)s for %(user)s", activity=current.activity_type_id.name,
-                         user=user.name)))
+            new_logs.append(
+                self._agent_dunning_log_vals(
+                    current,
+                    today,
+                    "activity",
+                    user_id=user.id,
+                    reason=_(
+                        "%(activity)s for %(user)s",
+                        activity=current.activity_type_id.name,
+                        user=user.name,
+                    ),
+                )
+            )
         if new_logs:
             self.env["agent.billing.dunning.log"].create(new_logs)
 
@@ -335,11 +413,20 @@ class AccountMove(models.Model):
         in their language, with the invoice PDF (as Odoo's own invoice sending does)."""
         self.ensure_one()
         # the log is checked first, and a unique index backs it: never sent twice
-        if self.env["agent.billing.dunning.log"].search_count([
-            ("move_id", "=", self.id), ("step_id", "=", step.id), ("state", "=", "sent"),
-        ]):
-            raise UserError(_("%(step)s was already sent for %(move)s.",
-                              step=step.display_name, move=self.display_name))
+        if self.env["agent.billing.dunning.log"].search_count(
+            [
+                ("move_id", "=", self.id),
+                ("step_id", "=", step.id),
+                ("state", "=", "sent"),
+            ]
+        ):
+            raise UserError(
+                _(
+                    "%(step)s was already sent for %(move)s.",
+                    step=step.display_name,
+                    move=self.display_name,
+                )
+            )
         # no_new_invoice: the attached PDF must not be read back into the (posted) invoice
         messages = self.with_context(no_new_invoice=True).message_post_with_source(
             step.mail_template_id,
@@ -355,8 +442,9 @@ class AgentBillingDunningPause(models.TransientModel):
     _name = "agent.billing.dunning.pause"
     _description = "Pause the payment reminders of invoices"
 
-    company_id = fields.Many2one("res.company", required=True,
-                                 default=lambda self: self.env.company)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
     move_ids = fields.Many2many("account.move", string="Invoices", required=True)
     reason = fields.Char(required=True, help="Why no reminder is sent, e.g. client on holiday.")
     until = fields.Date(
@@ -365,9 +453,11 @@ class AgentBillingDunningPause(models.TransientModel):
 
     def action_pause(self):
         self.ensure_one()
-        self.move_ids.write({
-            "agent_dunning_paused": True,
-            "agent_dunning_pause_reason": self.reason,
-            "agent_dunning_pause_until": self.until,
-        })
+        self.move_ids.write(
+            {
+                "agent_dunning_paused": True,
+                "agent_dunning_pause_reason": self.reason,
+                "agent_dunning_pause_until": self.until,
+            }
+        )
         return {"type": "ir.actions.act_window_close"}

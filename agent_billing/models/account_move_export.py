@@ -1,6 +1,7 @@
 # pylint: disable=consider-merging-classes-inherited
 """Customer invoices as documents: the usage breakdown of the invoice report (PDF and client
 portal) and the export actions of the invoice list."""
+
 import functools
 import re
 import subprocess
@@ -23,8 +24,13 @@ def wkhtmltopdf_has_patched_qt():
     draws web fonts as outlines (no text to search or copy) and takes one document per run.
     """
     try:
-        version = subprocess.run([_get_wkhtmltopdf_bin(), "--version"], capture_output=True,
-                                 text=True, timeout=30, check=False).stdout
+        version = subprocess.run(
+            [_get_wkhtmltopdf_bin(), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return True  # no wkhtmltopdf: no PDF, nothing to work around
     return "patched qt" in version.lower()
@@ -58,44 +64,57 @@ class AccountMove(models.Model):
         for product in agents.product_id:  # in the order of the lines
             group = agents.filtered(lambda line, p=product: line.product_id == p)
             agent_rows.append({"kind": "section", "name": product.name})
-            agent_rows += [{
-                "kind": "row",
-                "deployment": line.agent_deployment_id.name or "",
-                "agents": line.agent_count,
-                "days": line.agent_days,
-                "days_in_period": line.agent_days_in_period,
-                "rate": line.agent_rate,
-                "amount": line.price_subtotal,
-            } for line in group]
+            agent_rows += [
+                {
+                    "kind": "row",
+                    "deployment": line.agent_deployment_id.name or "",
+                    "agents": line.agent_count,
+                    "days": line.agent_days,
+                    "days_in_period": line.agent_days_in_period,
+                    "rate": line.agent_rate,
+                    "amount": line.price_subtotal,
+                }
+                for line in group
+            ]
             if len(group) > 1:
-                agent_rows.append({
-                    "kind": "subtotal",
-                    "amount": currency.round(sum(group.mapped("price_subtotal"))),
-                })
+                agent_rows.append(
+                    {
+                        "kind": "subtotal",
+                        "amount": currency.round(sum(group.mapped("price_subtotal"))),
+                    }
+                )
         agent_chunks = []
         rows = agent_rows
         while rows:
             size = (first_chunk_size if not agent_chunks else 0) or chunk_size or len(rows)
             agent_chunks.append(rows[:size])
             rows = rows[size:]
-        usage = [{
-            "metric": line.agent_metric_id.name or line.product_id.name,
-            "unit": line.agent_metric_id.unit_name or "",
-            "quantity": line.agent_usage_quantity,
-            "included": line.agent_included_units,
-            "billed": max(line.agent_usage_quantity - line.agent_included_units, 0.0),
-            "bands": line.agent_band_summary or "",
-            "rate": line.agent_rate,
-            "amount": line.price_subtotal,
-        } for line in lines if line.agent_kind == "usage"]
-        prepaid = [{
-            "block": line.agent_prepaid_block_id.name or "",
-            "metric": line.agent_metric_id.name or line.product_id.name,
-            "unit": line.agent_metric_id.unit_name or "",
-            "covered": line.agent_usage_quantity,
-            "remaining": line.agent_prepaid_remaining,
-            "valid_until": line.agent_prepaid_block_id.date_expiry,
-        } for line in lines if line.agent_kind == "prepaid"]
+        usage = [
+            {
+                "metric": line.agent_metric_id.name or line.product_id.name,
+                "unit": line.agent_metric_id.unit_name or "",
+                "quantity": line.agent_usage_quantity,
+                "included": line.agent_included_units,
+                "billed": max(line.agent_usage_quantity - line.agent_included_units, 0.0),
+                "bands": line.agent_band_summary or "",
+                "rate": line.agent_rate,
+                "amount": line.price_subtotal,
+            }
+            for line in lines
+            if line.agent_kind == "usage"
+        ]
+        prepaid = [
+            {
+                "block": line.agent_prepaid_block_id.name or "",
+                "metric": line.agent_metric_id.name or line.product_id.name,
+                "unit": line.agent_metric_id.unit_name or "",
+                "covered": line.agent_usage_quantity,
+                "remaining": line.agent_prepaid_remaining,
+                "valid_until": line.agent_prepaid_block_id.date_expiry,
+            }
+            for line in lines
+            if line.agent_kind == "prepaid"
+        ]
         minimum = lines.filtered(lambda line: line.agent_kind == "minimum")
         minimum_info = False
         if minimum:
@@ -106,9 +125,16 @@ class AccountMove(models.Model):
                 "true_up": true_up,
                 "minimum": currency.round(charges + true_up),
             }
-        sections = [name for name, rows in (("agents", agent_chunks), ("usage", usage),
-                                            ("prepaid", prepaid), ("minimum", minimum_info))
-                    if rows]
+        sections = [
+            name
+            for name, rows in (
+                ("agents", agent_chunks),
+                ("usage", usage),
+                ("prepaid", prepaid),
+                ("minimum", minimum_info),
+            )
+            if rows
+        ]
         return {
             "contract": move.agent_contract_id.name or "",
             "first_section": sections[0] if sections else False,
@@ -155,8 +181,11 @@ class AccountMove(models.Model):
         """A unit rate with the currency symbol: at least the currency's decimals, more when
         the rate has them (0.0125 per task stays 0.0125)."""
         currency = self.currency_id
-        digits = _needed_digits(value, currency.decimal_places,
-                                self.env["decimal.precision"].precision_get("Product Price"))
+        digits = _needed_digits(
+            value,
+            currency.decimal_places,
+            self.env["decimal.precision"].precision_get("Product Price"),
+        )
         amount = formatLang(self.env, value, digits=digits)
         if currency.position == "before":
             return f"{currency.symbol}\N{NO-BREAK SPACE}{amount}"
@@ -167,16 +196,19 @@ class AccountMove(models.Model):
         invoices = self.filtered(lambda move: move.move_type in ("out_invoice", "out_refund"))
         if not invoices:
             raise UserError(_("Select customer invoices or credit notes to export."))
-        return self.env["agent.billing.export"].create({
-            "company_id": invoices.company_id[:1].id,
-            "move_ids": [Command.set(invoices.ids)],
-            **vals,
-        })
+        return self.env["agent.billing.export"].create(
+            {
+                "company_id": invoices.company_id[:1].id,
+                "move_ids": [Command.set(invoices.ids)],
+                **vals,
+            }
+        )
 
     def action_agent_export_xlsx(self):
         """The selected invoices and their lines with usage, as one XLSX workbook."""
-        return self._agent_export_wizard(dataset="invoices", file_format="xlsx",
-                                         with_lines=True).action_export()
+        return self._agent_export_wizard(
+            dataset="invoices", file_format="xlsx", with_lines=True
+        ).action_export()
 
     def action_agent_batch_pdf(self):
         """Opens the export wizard on the selected invoices, to print them in one go."""
@@ -195,7 +227,8 @@ class AccountMove(models.Model):
 def _needed_digits(value, minimum, maximum):
     """The fewest decimals (between ``minimum`` and ``maximum``) that show ``value`` exactly."""
     for digits in range(minimum, maximum):
-        if float_is_zero(value - float_round(value, precision_digits=digits),
-                         precision_digits=maximum):
+        if float_is_zero(
+            value - float_round(value, precision_digits=digits), precision_digits=maximum
+        ):
             return digits
     return maximum

@@ -15,33 +15,54 @@ class AccountPaymentRegister(models.TransientModel):
         "excess stays on the client's account as an outstanding credit.",
     )
     agent_overpayment = fields.Monetary(
-        "Excess Amount", compute="_compute_agent_overpayment", currency_field="currency_id",
+        "Excess Amount",
+        compute="_compute_agent_overpayment",
+        currency_field="currency_id",
     )
     agent_overpayment_warning = fields.Char(compute="_compute_agent_overpayment")
 
-    @api.depends("amount", "currency_id", "payment_date", "line_ids", "can_edit_wizard",
-                 "partner_type", "payment_type", "group_payment")
+    @api.depends(
+        "amount",
+        "currency_id",
+        "payment_date",
+        "line_ids",
+        "can_edit_wizard",
+        "partner_type",
+        "payment_type",
+        "group_payment",
+    )
     def _compute_agent_overpayment(self):
         for wizard in self:
             excess = wizard._agent_excess()
             wizard.agent_overpayment = excess
-            wizard.agent_overpayment_warning = _(
-                "This payment is %(excess)s above the open balance of %(balance)s of the "
-                "selected invoices.",
-                excess=format_amount(self.env, excess, wizard.currency_id),
-                balance=format_amount(self.env, wizard.amount - excess, wizard.currency_id),
-            ) if excess else False
+            wizard.agent_overpayment_warning = (
+                _(
+                    "This payment is %(excess)s above the open balance of %(balance)s of the "
+                    "selected invoices.",
+                    excess=format_amount(self.env, excess, wizard.currency_id),
+                    balance=format_amount(self.env, wizard.amount - excess, wizard.currency_id),
+                )
+                if excess
+                else False
+            )
 
     def _agent_is_customer_invoice_payment(self):
         self.ensure_one()
         lines = self.line_ids
         # as Odoo's _create_payments: the amount typed in is used for one payment only
-        edit_mode = self.can_edit_wizard and (
-            len(self.batches[0]["lines"]) == 1 or self.group_payment) if self.batches else False
+        edit_mode = (
+            self.can_edit_wizard and (len(self.batches[0]["lines"]) == 1 or self.group_payment)
+            if self.batches
+            else False
+        )
         return bool(
-            edit_mode and self.currency_id and self.payment_date
-            and self.partner_type == "customer" and self.payment_type == "inbound"
-            and lines and all(move.move_type == "out_invoice" for move in lines.move_id)
+            edit_mode
+            and self.currency_id
+            and self.payment_date
+            and self.partner_type == "customer"
+            and self.payment_type == "inbound"
+            and lines
+            and all(move.move_type == "out_invoice" for move in lines.move_id)
         )
 
     def _agent_excess(self):
@@ -51,11 +72,18 @@ class AccountPaymentRegister(models.TransientModel):
         if not self._agent_is_customer_invoice_payment():
             return 0.0
         lines = self.env["account.move.line"].union(*(b["lines"] for b in self.batches))
-        balance = abs(self._convert_to_wizard_currency([
-            {"line": line, "amount_residual": line.amount_residual,
-             "amount_residual_currency": line.amount_residual_currency}
-            for line in lines
-        ]))
+        balance = abs(
+            self._convert_to_wizard_currency(
+                [
+                    {
+                        "line": line,
+                        "amount_residual": line.amount_residual,
+                        "amount_residual_currency": line.amount_residual_currency,
+                    }
+                    for line in lines
+                ]
+            )
+        )
         currency = self.currency_id
         if currency.compare_amounts(self.amount, balance) <= 0:
             return 0.0
@@ -64,16 +92,21 @@ class AccountPaymentRegister(models.TransientModel):
     def _create_payments(self):
         for wizard in self:
             excess = wizard._agent_excess()
-            if excess and wizard.payment_difference_handling == "open" \
-                    and not wizard.agent_allow_overpayment:
+            if (
+                excess
+                and wizard.payment_difference_handling == "open"
+                and not wizard.agent_allow_overpayment
+            ):
                 invoices = wizard.line_ids.move_id
-                raise UserError(_(
-                    "The payment of %(amount)s is %(excess)s above the open balance of "
-                    "%(invoices)s. Lower the amount, or tick \"Keep the excess as client credit\" "
-                    "to leave the excess on %(partner)s's account.",
-                    amount=format_amount(self.env, wizard.amount, wizard.currency_id),
-                    excess=format_amount(self.env, excess, wizard.currency_id),
-                    invoices=", ".join(invoices.mapped("name")),
-                    partner=wizard.partner_id.display_name,
-                ))
+                raise UserError(
+                    _(
+                        "The payment of %(amount)s is %(excess)s above the open balance of "
+                        '%(invoices)s. Lower the amount, or tick "Keep the excess as client credit" '
+                        "to leave the excess on %(partner)s's account.",
+                        amount=format_amount(self.env, wizard.amount, wizard.currency_id),
+                        excess=format_amount(self.env, excess, wizard.currency_id),
+                        invoices=", ".join(invoices.mapped("name")),
+                        partner=wizard.partner_id.display_name,
+                    )
+                )
         return super()._create_payments()

@@ -23,6 +23,7 @@ Decisions:
 * The aging follows the ledger: a payment counts from the date of its journal entry once it is
   reconciled with the invoice (Odoo's register-payment wizard does both at once).
 """
+
 from datetime import date
 
 from odoo import _, api, fields, models
@@ -67,30 +68,42 @@ class AgentBillingAging(models.Model):
     invoice_date = fields.Date(readonly=True)
     date_maturity = fields.Date("Due Date", readonly=True)
     days_overdue = fields.Integer(
-        readonly=True, aggregator="max", depends_context=AS_OF,
+        readonly=True,
+        aggregator="max",
+        depends_context=AS_OF,
         help="Days between the due date and the as-of date (0 when not yet due). Grouped, the "
         "largest one: the client's oldest debt.",
     )
     # group_expand: grouped lists show the buckets in their order (current first), not sorted
     # by their keys
-    bucket = fields.Selection(AGING_BUCKETS, readonly=True, depends_context=AS_OF,
-                              group_expand=True)
+    bucket = fields.Selection(
+        AGING_BUCKETS, readonly=True, depends_context=AS_OF, group_expand=True
+    )
     amount_residual = fields.Monetary(
-        "Open Amount", readonly=True, currency_field="currency_id", depends_context=AS_OF)
+        "Open Amount", readonly=True, currency_field="currency_id", depends_context=AS_OF
+    )
     amount_current = fields.Monetary(
-        "Current", readonly=True, currency_field="currency_id", depends_context=AS_OF)
+        "Current", readonly=True, currency_field="currency_id", depends_context=AS_OF
+    )
     amount_1_30 = fields.Monetary(
-        "1-30", readonly=True, currency_field="currency_id", depends_context=AS_OF)
+        "1-30", readonly=True, currency_field="currency_id", depends_context=AS_OF
+    )
     amount_31_60 = fields.Monetary(
-        "31-60", readonly=True, currency_field="currency_id", depends_context=AS_OF)
+        "31-60", readonly=True, currency_field="currency_id", depends_context=AS_OF
+    )
     amount_61_90 = fields.Monetary(
-        "61-90", readonly=True, currency_field="currency_id", depends_context=AS_OF)
+        "61-90", readonly=True, currency_field="currency_id", depends_context=AS_OF
+    )
     amount_90_plus = fields.Monetary(
-        "90+", readonly=True, currency_field="currency_id", depends_context=AS_OF)
+        "90+", readonly=True, currency_field="currency_id", depends_context=AS_OF
+    )
     invoice_currency_id = fields.Many2one("res.currency", "Currency", readonly=True)
     amount_residual_currency = fields.Monetary(
-        "Open Amount in Currency", readonly=True, currency_field="invoice_currency_id",
-        aggregator=None, depends_context=AS_OF,
+        "Open Amount in Currency",
+        readonly=True,
+        currency_field="invoice_currency_id",
+        aggregator=None,
+        depends_context=AS_OF,
     )
     agent_billing_status = fields.Selection(BILLING_STATUSES, "Billing Status", readonly=True)
     invoice_user_id = fields.Many2one("res.users", "Salesperson", readonly=True)
@@ -98,17 +111,35 @@ class AgentBillingAging(models.Model):
 
     _depends = {
         "account.move.line": [
-            "move_id", "company_id", "partner_id", "account_id", "date", "date_maturity",
-            "parent_state", "reconciled", "amount_residual", "amount_residual_currency",
+            "move_id",
+            "company_id",
+            "partner_id",
+            "account_id",
+            "date",
+            "date_maturity",
+            "parent_state",
+            "reconciled",
+            "amount_residual",
+            "amount_residual_currency",
             "currency_id",
         ],
         "account.move": [
-            "name", "move_type", "invoice_date", "invoice_user_id", "agent_billing_status",
-            "origin_payment_id", "statement_line_id", "commercial_partner_id",
+            "name",
+            "move_type",
+            "invoice_date",
+            "invoice_user_id",
+            "agent_billing_status",
+            "origin_payment_id",
+            "statement_line_id",
+            "commercial_partner_id",
         ],
         "account.partial.reconcile": [
-            "debit_move_id", "credit_move_id", "amount", "debit_amount_currency",
-            "credit_amount_currency", "max_date",
+            "debit_move_id",
+            "credit_move_id",
+            "amount",
+            "debit_amount_currency",
+            "credit_amount_currency",
+            "max_date",
         ],
         "account.account": ["account_type"],
         "res.partner": ["commercial_partner_id"],
@@ -126,9 +157,12 @@ class AgentBillingAging(models.Model):
         try:
             return fields.Date.to_date(value)
         except (TypeError, ValueError):
-            raise UserError(_(
-                "Receivables aging: %(value)s is not a valid as-of date (expected YYYY-MM-DD).",
-                value=value)) from None
+            raise UserError(
+                _(
+                    "Receivables aging: %(value)s is not a valid as-of date (expected YYYY-MM-DD).",
+                    value=value,
+                )
+            ) from None
 
     @property
     def _table_query(self):
@@ -139,8 +173,9 @@ class AgentBillingAging(models.Model):
         # given as literals, so that the planner estimates them from the column statistics
         # and picks the partial index below (an ARRAY(subquery) is estimated blindly)
         self.env["account.account"].flush_model(["account_type"])
-        rows = self.env.execute_query(SQL(
-            "SELECT id FROM account_account WHERE account_type = 'asset_receivable'"))
+        rows = self.env.execute_query(
+            SQL("SELECT id FROM account_account WHERE account_type = 'asset_receivable'")
+        )
         return tuple(row[0] for row in rows) or (0,)
 
     @api.model
@@ -259,10 +294,12 @@ class AgentBillingAging(models.Model):
 
     def init(self):
         # "reconciled after the as-of date" is a range on max_date: Odoo has no index on it
-        self.env.cr.execute(SQL(
-            """CREATE INDEX IF NOT EXISTS account_partial_reconcile_agent_max_date_idx
+        self.env.cr.execute(
+            SQL(
+                """CREATE INDEX IF NOT EXISTS account_partial_reconcile_agent_max_date_idx
                ON account_partial_reconcile (max_date)"""
-        ))
+            )
+        )
         return super().init()
 
     @api.model

@@ -74,8 +74,14 @@ class AgentBillingContract(models.Model):
         "res.partner", "Client", required=True, tracking=True, check_company=True, index=True
     )
     partner_invoice_id = fields.Many2one(
-        "res.partner", "Invoice Contact", tracking=True, check_company=True,
-        compute="_compute_partner_invoice_id", store=True, readonly=False, precompute=True,
+        "res.partner",
+        "Invoice Contact",
+        tracking=True,
+        check_company=True,
+        compute="_compute_partner_invoice_id",
+        store=True,
+        readonly=False,
+        precompute=True,
         domain="[('commercial_partner_id', '=', partner_id)]",
         help="Address the invoices are sent to; defaults to the client's invoice address.",
     )
@@ -83,7 +89,10 @@ class AgentBillingContract(models.Model):
         "agent.billing.tier", "Contract Tier", tracking=True, check_company=True
     )
     billing_model = fields.Selection(
-        BILLING_MODELS, required=True, default="per_agent", tracking=True,
+        BILLING_MODELS,
+        required=True,
+        default="per_agent",
+        tracking=True,
         help="Monthly per agent: deployments only. Usage-based: usage only. "
         "Contract tier: both, with the tier's discount and minimum commitment.",
     )
@@ -91,38 +100,65 @@ class AgentBillingContract(models.Model):
         BILLING_CYCLES, required=True, default="monthly", tracking=True
     )
     billing_timing = fields.Selection(
-        [("advance", "In advance"), ("arrears", "In arrears")], required=True, default="arrears",
+        [("advance", "In advance"), ("arrears", "In arrears")],
+        required=True,
+        default="arrears",
         tracking=True,
         help="In advance: agents are billed for the coming period. In arrears: for the past one. "
         "Usage is always billed in arrears.",
     )
-    date_start = fields.Date("Start", required=True, default=fields.Date.context_today,
-                             tracking=True)
+    date_start = fields.Date(
+        "Start", required=True, default=fields.Date.context_today, tracking=True
+    )
     date_end = fields.Date("End", tracking=True)
     payment_term_id = fields.Many2one(
-        "account.payment.term", "Payment Terms", tracking=True, check_company=True,
-        compute="_compute_payment_term_id", store=True, readonly=False, precompute=True,
+        "account.payment.term",
+        "Payment Terms",
+        tracking=True,
+        check_company=True,
+        compute="_compute_payment_term_id",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     currency_id = fields.Many2one(
-        "res.currency", required=True, tracking=True,
-        compute="_compute_currency_id", store=True, readonly=False, precompute=True,
+        "res.currency",
+        required=True,
+        tracking=True,
+        compute="_compute_currency_id",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     state = fields.Selection(
-        [("draft", "Draft"), ("active", "Active"), ("closed", "Closed"),
-         ("cancelled", "Cancelled")],
-        default="draft", required=True, tracking=True, copy=False,
+        [
+            ("draft", "Draft"),
+            ("active", "Active"),
+            ("closed", "Closed"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
     )
     deployment_ids = fields.One2many("agent.billing.deployment", "contract_id", "Deployments")
     note = fields.Html()
     # --- Billing ledger ---
     agent_ledger_start = fields.Date(
-        "Ledger From", readonly=True, copy=False,
+        "Ledger From",
+        readonly=True,
+        copy=False,
         help="Agent days before this date were billed before the billing ledger existed: they "
-        "are taken as they were invoiced and never re-rated.")
+        "are taken as they were invoiced and never re-rated.",
+    )
     agent_ledger_version = fields.Integer(
-        readonly=True, copy=False, default=0,
+        readonly=True,
+        copy=False,
+        default=0,
         help="Bumped by every invoice that bills this contract, in the same transaction: two "
-        "transactions cannot both bill it from the same picture of what was billed.")
+        "transactions cannot both bill it from the same picture of what was billed.",
+    )
 
     # --- Computes ---
     @api.depends("partner_id")
@@ -161,9 +197,12 @@ class AgentBillingContract(models.Model):
         for contract in self:
             if contract.date_end and contract.date_end < contract.date_start:
                 raise ValidationError(
-                    _("Contract %(name)s: the end %(end)s is before the start %(start)s.",
-                      name=contract.display_name, end=contract.date_end,
-                      start=contract.date_start)
+                    _(
+                        "Contract %(name)s: the end %(end)s is before the start %(start)s.",
+                        name=contract.display_name,
+                        end=contract.date_end,
+                        start=contract.date_start,
+                    )
                 )
 
     @api.constrains("billing_model", "tier_id", "currency_id")
@@ -171,24 +210,32 @@ class AgentBillingContract(models.Model):
         for contract in self:
             if contract.billing_model == "contract" and not contract.tier_id:
                 raise ValidationError(
-                    _("Contract %(name)s is billed by contract tier but has no tier.",
-                      name=contract.display_name)
+                    _(
+                        "Contract %(name)s is billed by contract tier but has no tier.",
+                        name=contract.display_name,
+                    )
                 )
             if contract.tier_id and contract.tier_id.currency_id != contract.currency_id:
                 raise ValidationError(
-                    _("Contract %(name)s is in %(cur)s but its tier %(tier)s prices in %(tcur)s.",
-                      name=contract.display_name, cur=contract.currency_id.name,
-                      tier=contract.tier_id.name, tcur=contract.tier_id.currency_id.name)
+                    _(
+                        "Contract %(name)s is in %(cur)s but its tier %(tier)s prices in %(tcur)s.",
+                        name=contract.display_name,
+                        cur=contract.currency_id.name,
+                        tier=contract.tier_id.name,
+                        tcur=contract.tier_id.currency_id.name,
+                    )
                 )
 
     def _scopes(self):
         """The scopes this contract bills (agents, usage, or both)."""
         self.ensure_one()
-        return [scope for scope, billing_models in SCOPES.items()
-                if self.billing_model in billing_models]
+        return [
+            scope
+            for scope, billing_models in SCOPES.items()
+            if self.billing_model in billing_models
+        ]
 
-    @api.constrains("state", "partner_id", "company_id", "billing_model", "date_start",
-                    "date_end")
+    @api.constrains("state", "partner_id", "company_id", "billing_model", "date_start", "date_end")
     def _check_single_scope(self):
         """At any date a client's agents, and its usage, are billed by one live contract."""
         for contract in self.filtered(lambda c: c.state in LIVE_STATES):
@@ -199,21 +246,27 @@ class AgentBillingContract(models.Model):
                     ("partner_id", "=", contract.partner_id.id),
                     ("state", "in", LIVE_STATES),
                     ("billing_model", "in", SCOPES[scope]),
-                    "|", ("date_end", "=", False), ("date_end", ">=", contract.date_start),
+                    "|",
+                    ("date_end", "=", False),
+                    ("date_end", ">=", contract.date_start),
                 ]
                 if contract.date_end:
                     domain.append(("date_start", "<=", contract.date_end))
                 other = self.sudo().search(domain, limit=1, order="date_start, id")
                 if other:
-                    raise ValidationError(_(
-                        "Contracts %(contract)s and %(other)s of %(client)s would both bill its "
-                        "%(scope)s from %(start)s: a client's %(scope)s are billed by one live "
-                        "contract at a time. End %(other)s the day before, or change the dates "
-                        "or the billing model of %(contract)s.",
-                        contract=contract.display_name, other=other.display_name,
-                        client=contract.partner_id.display_name,
-                        scope=_("agents") if scope == "agents" else _("usage"),
-                        start=max(contract.date_start, other.date_start)))
+                    raise ValidationError(
+                        _(
+                            "Contracts %(contract)s and %(other)s of %(client)s would both bill its "
+                            "%(scope)s from %(start)s: a client's %(scope)s are billed by one live "
+                            "contract at a time. End %(other)s the day before, or change the dates "
+                            "or the billing model of %(contract)s.",
+                            contract=contract.display_name,
+                            other=other.display_name,
+                            client=contract.partner_id.display_name,
+                            scope=_("agents") if scope == "agents" else _("usage"),
+                            start=max(contract.date_start, other.date_start),
+                        )
+                    )
 
     def init(self):
         """The same rule in the database, also between two transactions: an exclusion
@@ -225,8 +278,11 @@ class AgentBillingContract(models.Model):
             with cr.savepoint(flush=False):
                 cr.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
         except Exception as exc:  # noqa: BLE001  (no right to add it: the ORM check remains)
-            _logger.warning("btree_gist is not available (%s): overlapping contracts are "
-                            "refused by the ORM check only", exc)
+            _logger.warning(
+                "btree_gist is not available (%s): overlapping contracts are "
+                "refused by the ORM check only",
+                exc,
+            )
             return
         for scope, billing_models in SCOPES.items():
             name = f"agent_billing_contract_{scope}_scope"
@@ -236,9 +292,13 @@ class AgentBillingContract(models.Model):
             # a contract ending before it starts is refused by _check_dates, never here
             predicate = SQL(
                 "state IN %s AND billing_model IN %s AND (date_end IS NULL OR date_end >= "
-                "date_start)", LIVE_STATES, billing_models)
-            cr.execute(SQL(
-                """SELECT a.name, b.name FROM agent_billing_contract a
+                "date_start)",
+                LIVE_STATES,
+                billing_models,
+            )
+            cr.execute(
+                SQL(
+                    """SELECT a.name, b.name FROM agent_billing_contract a
                      JOIN agent_billing_contract b
                        ON a.id < b.id AND a.company_id = b.company_id
                       AND a.partner_id = b.partner_id
@@ -248,19 +308,31 @@ class AgentBillingContract(models.Model):
                       AND b.state IN %(states)s AND b.billing_model IN %(models)s
                       AND (a.date_end IS NULL OR a.date_end >= a.date_start)
                       AND (b.date_end IS NULL OR b.date_end >= b.date_start)
-                    LIMIT 1""", states=LIVE_STATES, models=billing_models))
+                    LIMIT 1""",
+                    states=LIVE_STATES,
+                    models=billing_models,
+                )
+            )
             clash = cr.fetchone()
             if clash:
                 _logger.warning(
                     "Contracts %s and %s overlap for the same client and %s: end one of them; "
                     "until then the database cannot enforce one live contract per scope.",
-                    clash[0], clash[1], scope)
+                    clash[0],
+                    clash[1],
+                    scope,
+                )
                 continue
-            cr.execute(SQL(
-                """ALTER TABLE agent_billing_contract ADD CONSTRAINT %s
+            cr.execute(
+                SQL(
+                    """ALTER TABLE agent_billing_contract ADD CONSTRAINT %s
                    EXCLUDE USING gist (company_id WITH =, partner_id WITH =,
                                        daterange(date_start, date_end, '[]') WITH &&)
-                   WHERE (%s) DEFERRABLE INITIALLY DEFERRED""", SQL.identifier(name), predicate))
+                   WHERE (%s) DEFERRABLE INITIALLY DEFERRED""",
+                    SQL.identifier(name),
+                    predicate,
+                )
+            )
         return super().init()
 
     # --- Actions ---
@@ -268,8 +340,10 @@ class AgentBillingContract(models.Model):
         for contract in self:
             if contract.state != "draft":
                 raise UserError(
-                    _("Contract %(name)s is not a draft; only drafts can be activated.",
-                      name=contract.display_name)
+                    _(
+                        "Contract %(name)s is not a draft; only drafts can be activated.",
+                        name=contract.display_name,
+                    )
                 )
         self.write({"state": "active"})
 
@@ -299,21 +373,33 @@ class AgentBillingContract(models.Model):
         """Deployments billed on this contract: its own, plus the client's unassigned ones."""
         self.ensure_one()
         Deployment = self.env["agent.billing.deployment"]
-        return self._select("agent.billing.deployment", Deployment._billable_domain(
-            period_start, period_end) + [
-            ("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id),
-            "|", ("contract_id", "=", self.id), ("contract_id", "=", False),
-        ], candidates)
+        return self._select(
+            "agent.billing.deployment",
+            Deployment._billable_domain(period_start, period_end)
+            + [
+                ("partner_id", "=", self.partner_id.id),
+                ("company_id", "=", self.company_id.id),
+                "|",
+                ("contract_id", "=", self.id),
+                ("contract_id", "=", False),
+            ],
+            candidates,
+        )
 
     def _rating_usages(self, period_start, period_end, unbilled_only=False, candidates=None):
         """Usage of the period; with ``unbilled_only``, also earlier usage of this contract that
         no invoice billed yet (e.g. reported late, or released from a cancelled draft)."""
         self.ensure_one()
-        domain = [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id),
-                  ("date", "<=", period_end)]
+        domain = [
+            ("partner_id", "=", self.partner_id.id),
+            ("company_id", "=", self.company_id.id),
+            ("date", "<=", period_end),
+        ]
         if unbilled_only:
-            domain += [("date", ">=", min(self.date_start, period_start)),
-                       ("invoice_line_id", "=", False)]
+            domain += [
+                ("date", ">=", min(self.date_start, period_start)),
+                ("invoice_line_id", "=", False),
+            ]
         else:
             domain += [("date", ">=", period_start)]
         return self._select("agent.billing.usage", domain, candidates)
@@ -351,14 +437,28 @@ class AgentBillingContract(models.Model):
 
     def _rating_overrides(self, period_start, period_end, candidates=None):
         self.ensure_one()
-        return self._select("agent.billing.price.override", [
-            ("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id),
-            ("date_from", "<=", period_end),
-            "|", ("date_to", "=", False), ("date_to", ">=", period_start),
-        ], candidates)
+        return self._select(
+            "agent.billing.price.override",
+            [
+                ("partner_id", "=", self.partner_id.id),
+                ("company_id", "=", self.company_id.id),
+                ("date_from", "<=", period_end),
+                "|",
+                ("date_to", "=", False),
+                ("date_to", ">=", period_start),
+            ],
+            candidates,
+        )
 
-    def _rate_period(self, period_start, period_end, deployments=None, usages=None,
-                     overrides=None, prepaid_blocks=None):
+    def _rate_period(
+        self,
+        period_start,
+        period_end,
+        deployments=None,
+        usages=None,
+        overrides=None,
+        prepaid_blocks=None,
+    ):
         """Rate this contract for a period with the plain-Python core.
 
         Override > tier > catalog. An override valid for only part of the period prices only the
@@ -390,7 +490,8 @@ class AgentBillingContract(models.Model):
         first_day = min([period_start] + [u.date for u in usages])
         changes = self._price_changes(
             [tier, tier.agent_rate_ids, tier.usage_rate_ids, tier.usage_rate_ids.band_ids],
-            first_day)
+            first_day,
+        )
 
         agent_rates = {}
         dep_inputs = []
@@ -401,25 +502,33 @@ class AgentBillingContract(models.Model):
             tier_rate = tier_agent.get(product)
             rate_changes = changes.get((tier_rate, "monthly_rate"), []) if tier_rate else []
             if rate_changes:
-                pieces = self._cut_at_price_changes(pieces, tier_rate, rate_changes,
-                                                    period_start, period_end)
+                pieces = self._cut_at_price_changes(
+                    pieces, tier_rate, rate_changes, period_start, period_end
+                )
             for start, end, ov, *version in pieces:
                 # a piece at an earlier tier price is keyed by that price
                 key = (product, ov if not version else ("tier", version[0]))
                 if key not in agent_rates:
-                    tier_price = version[0] if version else (
-                        to_decimal(tier_rate.monthly_rate) if tier_rate else None)
+                    tier_price = (
+                        version[0]
+                        if version
+                        else (to_decimal(tier_rate.monthly_rate) if tier_rate else None)
+                    )
                     agent_rates[key] = AgentRate(
-                        catalog=self._to_currency(product.agent_monthly_rate,
-                                                  product.currency_id, period_end),
+                        catalog=self._to_currency(
+                            product.agent_monthly_rate, product.currency_id, period_end
+                        ),
                         tier=tier_price,
-                        override=self._override_price(ov, "monthly_rate",
-                                                      max(period_start, ov.date_from))
-                        if ov and not version else None,
+                        override=self._override_price(
+                            ov, "monthly_rate", max(period_start, ov.date_from)
+                        )
+                        if ov and not version
+                        else None,
                     )
                 dep_inputs.append(
-                    DeploymentInput(ref=dep, agent_type=key, agents=dep.agent_count,
-                                    start=start, end=end)
+                    DeploymentInput(
+                        ref=dep, agent_type=key, agents=dep.agent_count, start=start, end=end
+                    )
                 )
 
         metric_prices = {}
@@ -427,8 +536,11 @@ class AgentBillingContract(models.Model):
         for usage in usages:
             metric = usage.metric_id
             ov = next(
-                (o for o in metric_overrides[metric]
-                 if o.date_from <= usage.date and (not o.date_to or o.date_to >= usage.date)),
+                (
+                    o
+                    for o in metric_overrides[metric]
+                    if o.date_from <= usage.date and (not o.date_to or o.date_to >= usage.date)
+                ),
                 None,
             )
             tier_rate = tier_usage.get(metric)
@@ -439,55 +551,72 @@ class AgentBillingContract(models.Model):
                 change.effective > priced_on
                 for record in (tier_rate, *tier_rate.band_ids)
                 for field_name in ("unit_price", "flat_fee")
-                for change in changes.get((record, field_name), ()))
+                for change in changes.get((record, field_name), ())
+            )
             key = (metric, ov) if not historic else (metric, (ov, priced_on))
             if key not in metric_prices:
                 metric_prices[key] = MetricPrice(
                     catalog=UsagePrice(
-                        unit_price=self._to_currency(metric.unit_price, metric.currency_id,
-                                                     period_end, digits=6)
+                        unit_price=self._to_currency(
+                            metric.unit_price, metric.currency_id, period_end, digits=6
+                        )
                     ),
-                    tier=tier_rate._to_usage_price(
-                        price_on=self._price_on(changes, priced_on)) if tier_rate else None,
-                    override=self._override_price(ov, "unit_price",
-                                                  max(period_start, ov.date_from), digits=6)
-                    if ov else None,
+                    tier=tier_rate._to_usage_price(price_on=self._price_on(changes, priced_on))
+                    if tier_rate
+                    else None,
+                    override=self._override_price(
+                        ov, "unit_price", max(period_start, ov.date_from), digits=6
+                    )
+                    if ov
+                    else None,
                 )
             usage_inputs.append(
-                UsageInput(ref=usage, metric=key, quantity=to_decimal(usage.quantity),
-                           agent_type=usage.product_id, day=usage.date, prepaid_metric=metric)
+                UsageInput(
+                    ref=usage,
+                    metric=key,
+                    quantity=to_decimal(usage.quantity),
+                    agent_type=usage.product_id,
+                    day=usage.date,
+                    prepaid_metric=metric,
+                )
             )
         prepaid = []
         if usage_inputs:
             if prepaid_blocks is None:
                 days = [u.date for u in usages]
                 prepaid_blocks = self.env["agent.billing.prepaid.block"]._rating_balances(
-                    self.partner_id, self.company_id, min(days), max(days))
+                    self.partner_id, self.company_id, min(days), max(days)
+                )
             prepaid = [
-                PrepaidBalance(ref=block, metric=block.metric_id,
-                               balance=to_decimal(block._claimable()),
-                               start=block.date_start, end=block.date_expiry or None)
+                PrepaidBalance(
+                    ref=block,
+                    metric=block.metric_id,
+                    balance=to_decimal(block._claimable()),
+                    start=block.date_start,
+                    end=block.date_expiry or None,
+                )
                 for block in prepaid_blocks.filtered(
-                    lambda b, p=self.partner_id: b.partner_id == p and b._claimable() > 0)
+                    lambda b, p=self.partner_id: b.partner_id == p and b._claimable() > 0
+                )
             ]
 
         terms = ClientTerms(
             billing_model=self.billing_model,
             agent_rates=agent_rates,
             metric_prices=metric_prices,
-            minimum_commitment=self._price_on(changes, period_start)(
-                tier, "minimum_commitment") if tier else to_decimal(0),
+            minimum_commitment=self._price_on(changes, period_start)(tier, "minimum_commitment")
+            if tier
+            else to_decimal(0),
             discount_percent=to_decimal(tier.discount_percent) if tier else to_decimal(0),
             contract_start=self.date_start,
             contract_end=self.date_end or None,
             rounding=to_decimal(currency.rounding),
             price_digits=self.env["decimal.precision"].precision_get("Product Price"),
-            quantity_digits=self.env["decimal.precision"].precision_get(
-                "Product Unit of Measure"
-            ),
+            quantity_digits=self.env["decimal.precision"].precision_get("Product Unit of Measure"),
         )
-        return rate_client(terms, dep_inputs, usage_inputs, period_start, period_end,
-                           prepaid=prepaid)
+        return rate_client(
+            terms, dep_inputs, usage_inputs, period_start, period_end, prepaid=prepaid
+        )
 
     # --- Billing ledger: agent days ----------------------------------------------------------
     def _agent_ledger_details(self, until, window=None, candidates=None):
@@ -517,11 +646,16 @@ class AgentBillingContract(models.Model):
         def keys(key):
             return key[2] <= until and (not ledger_start or key[2] >= ledger_start)
 
-        charges = reconcile(dues, billed, keys=keys, window=(
-            (lambda key, units: units & window) if window is not None else None))
+        charges = reconcile(
+            dues,
+            billed,
+            keys=keys,
+            window=((lambda key, units: units & window) if window is not None else None),
+        )
         # the client reads these lines: in its language, with its date and number formats
         return self.with_context(lang=self.partner_id.lang or self.env.lang)._agent_charge_details(
-            charges, dues)
+            charges, dues
+        )
 
     def _agent_dues(self, first, until, candidates=None):
         """Due items of this contract's deployments for the days [first, until]."""
@@ -532,15 +666,24 @@ class AgentBillingContract(models.Model):
             "quantity_digits": precision.precision_get("Product Unit of Measure"),
             "rounding": to_decimal(self.currency_id.rounding),
         }
-        discount = to_decimal(tier.discount_percent) if (
-            tier and self.billing_model == "contract") else to_decimal(0)
+        discount = (
+            to_decimal(tier.discount_percent)
+            if (tier and self.billing_model == "contract")
+            else to_decimal(0)
+        )
         spans = self._agent_spans(first, until, candidates or {})
 
         def price(monthly_rate, agents):
             return presented_agent_price(monthly_rate, agents, discount, **presentation)
 
-        dues = agent_dues(spans, self.billing_cycle, until, contract_start=self.date_start,
-                          contract_end=self.date_end or None, price=price)
+        dues = agent_dues(
+            spans,
+            self.billing_cycle,
+            until,
+            contract_start=self.date_start,
+            contract_end=self.date_end or None,
+            price=price,
+        )
         for due in dues:
             due.data.update(discount=discount, presentation=presentation)
         return dues
@@ -549,8 +692,8 @@ class AgentBillingContract(models.Model):
         """The deployments' days in [first, until], cut where the price changes (client
         override, date-effective tier price) and at billing periods, each at its price."""
         deployments = self._rating_deployments(
-            first, until, candidates=candidates.get("deployments")).sorted(
-            lambda dep: (dep.date_start, dep.id))
+            first, until, candidates=candidates.get("deployments")
+        ).sorted(lambda dep: (dep.date_start, dep.id))
         overrides = defaultdict(list)
         for ov in self._rating_overrides(first, until, candidates=candidates.get("overrides")):
             if ov.product_id:
@@ -564,25 +707,38 @@ class AgentBillingContract(models.Model):
             pieces = self._override_pieces(dep, overrides[product])
             rate_changes = changes.get((tier_rate, "monthly_rate"), []) if tier_rate else []
             if rate_changes:
-                pieces = self._cut_at_price_changes(pieces, tier_rate, rate_changes, first,
-                                                    until)
+                pieces = self._cut_at_price_changes(pieces, tier_rate, rate_changes, first, until)
             for start, end, ov, *version in pieces:
                 low = max(start, first)
                 high = min(end, until) if end else until
-                for period_start, period_end in periods(low, high, self.billing_cycle) \
-                        if low <= high else ():
+                for period_start, period_end in (
+                    periods(low, high, self.billing_cycle) if low <= high else ()
+                ):
                     piece_start, piece_end = max(low, period_start), min(high, period_end)
-                    tier_price = version[0] if version else (
-                        to_decimal(tier_rate.monthly_rate) if tier_rate else None)
+                    tier_price = (
+                        version[0]
+                        if version
+                        else (to_decimal(tier_rate.monthly_rate) if tier_rate else None)
+                    )
                     price, source = resolve_price(
-                        self._to_currency(product.agent_monthly_rate, product.currency_id,
-                                          period_end),
+                        self._to_currency(
+                            product.agent_monthly_rate, product.currency_id, period_end
+                        ),
                         tier_price,
-                        self._override_price(ov, "monthly_rate",
-                                             max(period_start, ov.date_from))
-                        if ov and not version else None)
-                    spans.append(AgentSpan(dep, piece_start, piece_end, dep.agent_count, price,
-                                           data={"source": source, "product": product}))
+                        self._override_price(ov, "monthly_rate", max(period_start, ov.date_from))
+                        if ov and not version
+                        else None,
+                    )
+                    spans.append(
+                        AgentSpan(
+                            dep,
+                            piece_start,
+                            piece_end,
+                            dep.agent_count,
+                            price,
+                            data={"source": source, "product": product},
+                        )
+                    )
         return spans
 
     @api.model
@@ -612,14 +768,20 @@ class AgentBillingContract(models.Model):
     def _agent_billed(self, candidates=None):
         """What live invoices of this contract hold for agent days, as core Billed items
         (lines billed before the ledger existed carry no service days: not counted)."""
-        lines = self._select("account.move.line", self._agent_billed_lines_domain()
-                             + self._agent_billed_live_domain(), candidates).sorted("id")
+        lines = self._select(
+            "account.move.line",
+            self._agent_billed_lines_domain() + self._agent_billed_live_domain(),
+            candidates,
+        ).sorted("id")
         return [
-            Billed(self._agent_line_key(line),
-                   DaySet.span(line.agent_service_start, line.agent_service_end),
-                   to_decimal(line.price_subtotal) * (
-                       -1 if line.move_id.move_type == "out_refund" else 1),
-                   credit=line.agent_is_credit, ref=line)
+            Billed(
+                self._agent_line_key(line),
+                DaySet.span(line.agent_service_start, line.agent_service_end),
+                to_decimal(line.price_subtotal)
+                * (-1 if line.move_id.move_type == "out_refund" else 1),
+                credit=line.agent_is_credit,
+                ref=line,
+            )
             for line in lines
         ]
 
@@ -627,9 +789,11 @@ class AgentBillingContract(models.Model):
     def _agent_billed_live_domain(self):
         """Agent lines that cover days: on live customer invoices and credit notes."""
         return [
-            ("agent_kind", "=", "agents"), ("agent_service_start", "!=", False),
+            ("agent_kind", "=", "agents"),
+            ("agent_service_start", "!=", False),
             ("move_id.move_type", "in", ("out_invoice", "out_refund")),
-            ("move_id.state", "!=", "cancel"), ("move_id.agent_period_released", "=", False),
+            ("move_id.state", "!=", "cancel"),
+            ("move_id.agent_period_released", "=", False),
         ]
 
     @api.model
@@ -639,7 +803,8 @@ class AgentBillingContract(models.Model):
             return self.env["account.move.line"]
         return self.env["account.move.line"].search(
             expression.OR([contract._agent_billed_lines_domain() for contract in contracts])
-            + self._agent_billed_live_domain())
+            + self._agent_billed_live_domain()
+        )
 
     def _agent_billed_lines_domain(self):
         """Invoice lines that bill this contract (a hook: consolidated invoices put an
@@ -649,8 +814,14 @@ class AgentBillingContract(models.Model):
 
     @api.model
     def _agent_line_key(self, line):
-        return ("agents", line.agent_deployment_id, line.agent_service_period, line.agent_count,
-                to_decimal(line.agent_rate), None)
+        return (
+            "agents",
+            line.agent_deployment_id,
+            line.agent_service_period,
+            line.agent_count,
+            to_decimal(line.agent_rate),
+            None,
+        )
 
     def _agent_charge_details(self, charges, dues):
         """Detail values (and exact amounts) of the ledger's agent charges and credits."""
@@ -664,10 +835,12 @@ class AgentBillingContract(models.Model):
             period_end = period_bounds(period_start, self.billing_cycle)[1]
             due = charge.due
             product = (due.data["span"].data["product"] if due else dep.product_id).with_env(
-                self.env)
+                self.env
+            )
             source = due.data["span"].data["source"] if due else False
             for (start, end), amount in zip(
-                    charge.units.ranges, self._split_charge(charge), strict=True):
+                charge.units.ranges, self._split_charge(charge), strict=True
+            ):
                 days = DaySet.span(start, end)
                 vals = {
                     "kind": "agents",
@@ -683,32 +856,47 @@ class AgentBillingContract(models.Model):
                     "is_credit": charge.credit,
                     "price_source": source,
                 }
-                natural = (not charge.credit and due and days == due.units
-                           and charge.amount == due.amount)
+                natural = (
+                    not charge.credit and due and days == due.units and charge.amount == due.amount
+                )
                 if natural:
                     quantity, unit_price, discount, amount = present_agents(
-                        rate, agents, days, due.data["discount"], **due.data["presentation"])
+                        rate, agents, days, due.data["discount"], **due.data["presentation"]
+                    )
                 else:
                     quantity, unit_price, discount = 1, amount, 0
-                vals.update(quantity=float(quantity), price_unit=float(unit_price),
-                            discount=float(discount), amount=float(amount))
-                label = {"type": product.name, "agents": agents,
-                         "start": format_date(self.env, start),
-                         "end": format_date(self.env, end), "days": len(days),
-                         "total": vals["days_in_period"],
-                         "rate": formatLang(self.env, float(rate), currency_obj=currency)}
+                vals.update(
+                    quantity=float(quantity),
+                    price_unit=float(unit_price),
+                    discount=float(discount),
+                    amount=float(amount),
+                )
+                label = {
+                    "type": product.name,
+                    "agents": agents,
+                    "start": format_date(self.env, start),
+                    "end": format_date(self.env, end),
+                    "days": len(days),
+                    "total": vals["days_in_period"],
+                    "rate": formatLang(self.env, float(rate), currency_obj=currency),
+                }
                 if charge.credit:
-                    reason = self._agent_credit_reason(charge, dep, period_start, start,
-                                                       by_dep_period)
+                    reason = self._agent_credit_reason(
+                        charge, dep, period_start, start, by_dep_period
+                    )
                     vals["credit_reason"] = reason
                     vals["name"] = _(
                         "%(type)s\nCredit: %(agents)s agent(s), %(start)s - %(end)s (%(days)s "
                         "days) at %(rate)s per agent per month, no longer due: %(reason)s",
-                        reason=reason, **label)
+                        reason=reason,
+                        **label,
+                    )
                 else:
                     vals["name"] = _(
                         "%(type)s\n%(agents)s agent(s), %(start)s - %(end)s (%(days)s of "
-                        "%(total)s days) at %(rate)s per agent per month", **label)
+                        "%(total)s days) at %(rate)s per agent per month",
+                        **label,
+                    )
                 vals_list.append(vals)
                 amounts.append(to_decimal(amount))
         return vals_list, amounts
@@ -742,18 +930,22 @@ class AgentBillingContract(models.Model):
         if dep.date_end and start > dep.date_end:
             return _("the deployment ended on %(date)s", date=format_date(self.env, dep.date_end))
         if dep.date_start > start:
-            return _("the deployment starts on %(date)s",
-                     date=format_date(self.env, dep.date_start))
+            return _(
+                "the deployment starts on %(date)s", date=format_date(self.env, dep.date_start)
+            )
         for due in by_dep_period.get((dep, period_start), []):
             if due.key[3] != agents:
                 return _("the agent count is now %(n)s", n=due.key[3])
             if due.key[4] != rate:
-                return _("the price is now %(rate)s per agent per month",
-                         rate=formatLang(self.env, float(due.key[4]),
-                                         currency_obj=self.currency_id))
+                return _(
+                    "the price is now %(rate)s per agent per month",
+                    rate=formatLang(self.env, float(due.key[4]), currency_obj=self.currency_id),
+                )
         if dep.state not in ("active", "ended"):
-            return _("the deployment is %(state)s", state=dict(
-                dep._fields["state"]._description_selection(self.env))[dep.state])
+            return _(
+                "the deployment is %(state)s",
+                state=dict(dep._fields["state"]._description_selection(self.env))[dep.state],
+            )
         return _("the deployment no longer bills these days on this contract")
 
     def _ledger_bump(self):
@@ -761,39 +953,56 @@ class AgentBillingContract(models.Model):
         bills it at the same moment, from the same picture of what was billed, fails with a
         serialization error instead of billing the same days or usage twice."""
         self.ensure_one()
-        self.env.cr.execute(SQL(
-            "UPDATE agent_billing_contract SET agent_ledger_version = "
-            "COALESCE(agent_ledger_version, 0) + 1 WHERE id = %s", self.id))
+        self.env.cr.execute(
+            SQL(
+                "UPDATE agent_billing_contract SET agent_ledger_version = "
+                "COALESCE(agent_ledger_version, 0) + 1 WHERE id = %s",
+                self.id,
+            )
+        )
         self.invalidate_recordset(["agent_ledger_version"])
 
     def _price_changes(self, recordsets, since):
         """{(record, field): [PriceChange]} of the bulk price changes applied to the records
         of ``recordsets`` that took effect after ``since`` (what rating an earlier day must
         undo)."""
-        wanted = {(record._name, record.id): record for records in recordsets
-                  for record in records}
+        wanted = {(record._name, record.id): record for records in recordsets for record in records}
         if not wanted:
             return {}
-        lines = self.env["agent.billing.price.change.line"].sudo().search([
-            ("change_id.state", "=", "applied"), ("change_id.effective_date", ">", since),
-            ("res_model", "in", list({model for model, _id in wanted})),
-            ("res_id", "in", list({id_ for _model, id_ in wanted})),
-        ])  # sudo: a price's history is part of reading the price, which the user may
+        lines = (
+            self.env["agent.billing.price.change.line"]
+            .sudo()
+            .search(
+                [
+                    ("change_id.state", "=", "applied"),
+                    ("change_id.effective_date", ">", since),
+                    ("res_model", "in", list({model for model, _id in wanted})),
+                    ("res_id", "in", list({id_ for _model, id_ in wanted})),
+                ]
+            )
+        )  # sudo: a price's history is part of reading the price, which the user may
         result = {}
         for line in lines:
             record = wanted.get((line.res_model, line.res_id))
             if record is not None:
-                result.setdefault((record, line.field_name), []).append(PriceChange(
-                    line.change_id.effective_date, to_decimal(line.old_value),
-                    to_decimal(line.new_value)))
+                result.setdefault((record, line.field_name), []).append(
+                    PriceChange(
+                        line.change_id.effective_date,
+                        to_decimal(line.old_value),
+                        to_decimal(line.new_value),
+                    )
+                )
         return result
 
     @api.model
     def _price_on(self, changes, day):
         """``price_on(record, field)``: a price as it was on ``day``."""
+
         def price_on(record, field_name):
-            return value_on(to_decimal(record[field_name]),
-                            changes.get((record, field_name), ()), day)
+            return value_on(
+                to_decimal(record[field_name]), changes.get((record, field_name), ()), day
+            )
+
         return price_on
 
     @api.model
@@ -822,14 +1031,14 @@ class AgentBillingContract(models.Model):
         """A client override's price in the contract's currency: an override entered in
         another currency is converted at the rate of ``date`` (the first day it prices in the
         period), never taken as the same number in the contract's currency."""
-        return self._to_currency(override[field_name], override.currency_id, date,
-                                 digits=digits)
+        return self._to_currency(override[field_name], override.currency_id, date, digits=digits)
 
     def _to_currency(self, amount, from_currency, date, digits=None):
         """A catalog price in the contract's currency, as an exact Decimal."""
         if from_currency and from_currency != self.currency_id:
-            amount = from_currency._convert(amount, self.currency_id, self.company_id, date,
-                                            round=False)
+            amount = from_currency._convert(
+                amount, self.currency_id, self.company_id, date, round=False
+            )
         value = to_decimal(amount)
         if digits is not None:
             return value.quantize(digits_to_rounding(digits))

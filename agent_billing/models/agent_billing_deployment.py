@@ -17,24 +17,39 @@ class AgentBillingDeployment(models.Model):
         "res.company", required=True, default=lambda self: self.env.company, tracking=True
     )
     partner_id = fields.Many2one(
-        "res.partner", "Client", required=True, tracking=True, check_company=True, index=True,
+        "res.partner",
+        "Client",
+        required=True,
+        tracking=True,
+        check_company=True,
+        index=True,
         help="The commercial entity billed for these agents.",
     )
     product_id = fields.Many2one(
-        "product.product", "Agent Type", required=True, tracking=True, check_company=True,
+        "product.product",
+        "Agent Type",
+        required=True,
+        tracking=True,
+        check_company=True,
         domain=[("is_agent_type", "=", True)],
     )
     contract_id = fields.Many2one(
-        "agent.billing.contract", tracking=True, check_company=True,
+        "agent.billing.contract",
+        tracking=True,
+        check_company=True,
         domain="[('partner_id', '=', partner_id)]",
     )
     agent_count = fields.Integer("Agents", required=True, default=1, tracking=True)
-    date_start = fields.Date("Start", required=True, default=fields.Date.context_today,
-                             tracking=True)
+    date_start = fields.Date(
+        "Start", required=True, default=fields.Date.context_today, tracking=True
+    )
     date_end = fields.Date("End", tracking=True, help="Last day billed. Empty: open-ended.")
     state = fields.Selection(
         [("draft", "Draft"), ("active", "Active"), ("ended", "Ended"), ("cancelled", "Cancelled")],
-        default="draft", required=True, tracking=True, copy=False,
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
         help="Only active and ended deployments are billed, for the days they ran.",
     )
     note = fields.Text()
@@ -44,8 +59,11 @@ class AgentBillingDeployment(models.Model):
         for dep in self:
             if dep.agent_count <= 0:
                 raise ValidationError(
-                    _("Deployment %(name)s: the number of agents must be at least 1 (got %(n)s).",
-                      name=dep.display_name, n=dep.agent_count)
+                    _(
+                        "Deployment %(name)s: the number of agents must be at least 1 (got %(n)s).",
+                        name=dep.display_name,
+                        n=dep.agent_count,
+                    )
                 )
 
     @api.constrains("date_start", "date_end")
@@ -53,8 +71,12 @@ class AgentBillingDeployment(models.Model):
         for dep in self:
             if dep.date_end and dep.date_end < dep.date_start:
                 raise ValidationError(
-                    _("Deployment %(name)s: the end %(end)s is before the start %(start)s.",
-                      name=dep.display_name, end=dep.date_end, start=dep.date_start)
+                    _(
+                        "Deployment %(name)s: the end %(end)s is before the start %(start)s.",
+                        name=dep.display_name,
+                        end=dep.date_end,
+                        start=dep.date_start,
+                    )
                 )
 
     @api.constrains("partner_id", "contract_id", "product_id")
@@ -62,13 +84,19 @@ class AgentBillingDeployment(models.Model):
         for dep in self:
             if dep.contract_id and dep.contract_id.partner_id != dep.partner_id:
                 raise ValidationError(
-                    _("Deployment %(name)s: contract %(contract)s belongs to another client.",
-                      name=dep.display_name, contract=dep.contract_id.display_name)
+                    _(
+                        "Deployment %(name)s: contract %(contract)s belongs to another client.",
+                        name=dep.display_name,
+                        contract=dep.contract_id.display_name,
+                    )
                 )
             if not dep.product_id.is_agent_type:
                 raise ValidationError(
-                    _("Deployment %(name)s: %(product)s is not an agent type.",
-                      name=dep.display_name, product=dep.product_id.display_name)
+                    _(
+                        "Deployment %(name)s: %(product)s is not an agent type.",
+                        name=dep.display_name,
+                        product=dep.product_id.display_name,
+                    )
                 )
 
     # --- Actions ---
@@ -76,8 +104,12 @@ class AgentBillingDeployment(models.Model):
         for dep in self:
             if dep.state not in ("draft", "ended"):
                 raise UserError(
-                    _("Deployment %(name)s is %(state)s; only draft or ended deployments can be "
-                      "activated.", name=dep.display_name, state=dep.state)
+                    _(
+                        "Deployment %(name)s is %(state)s; only draft or ended deployments can be "
+                        "activated.",
+                        name=dep.display_name,
+                        state=dep.state,
+                    )
                 )
         self.write({"state": "active"})
 
@@ -85,9 +117,7 @@ class AgentBillingDeployment(models.Model):
         today = fields.Date.context_today(self)
         for dep in self:
             if dep.state != "active":
-                raise UserError(
-                    _("Deployment %(name)s is not active.", name=dep.display_name)
-                )
+                raise UserError(_("Deployment %(name)s is not active.", name=dep.display_name))
             vals = {"state": "ended"}
             if not dep.date_end or dep.date_end > today:
                 vals["date_end"] = max(today, dep.date_start)
@@ -105,5 +135,7 @@ class AgentBillingDeployment(models.Model):
         return [
             ("state", "in", ("active", "ended")),
             ("date_start", "<=", period_end),
-            "|", ("date_end", "=", False), ("date_end", ">=", period_start),
+            "|",
+            ("date_end", "=", False),
+            ("date_end", ">=", period_start),
         ]

@@ -11,7 +11,8 @@ class AgentBillingMetric(models.Model):
 
     name = fields.Char(required=True, translate=True, tracking=True)
     code = fields.Char(
-        required=True, tracking=True,
+        required=True,
+        tracking=True,
         help="Stable identifier used by usage feeds and imports, e.g. 'task'.",
     )
     unit_name = fields.Char("Unit", translate=True, help="Shown on invoices, e.g. 'task'.")
@@ -21,16 +22,21 @@ class AgentBillingMetric(models.Model):
         "res.company", help="Leave empty to share the metric between companies."
     )
     currency_id = fields.Many2one(
-        "res.currency", compute="_compute_currency_id",
+        "res.currency",
+        compute="_compute_currency_id",
         help="Currency of the catalog unit price: the company's, or the current one's.",
     )
     unit_price = fields.Float(
-        "Catalog Price per Unit", digits="Agent Billing Unit Price", tracking=True,
+        "Catalog Price per Unit",
+        digits="Agent Billing Unit Price",
+        tracking=True,
         help="Catalog price of one unit, used when neither the client's tier nor an override "
         "prices this metric.",
     )
     product_id = fields.Many2one(
-        "product.product", "Invoice Product", check_company=True,
+        "product.product",
+        "Invoice Product",
+        check_company=True,
         domain=[("type", "=", "service")],
         help="Service product whose taxes and income account apply to usage invoice lines.",
     )
@@ -53,6 +59,8 @@ class AgentBillingMetric(models.Model):
         for metric in self:
             if metric.unit_price < 0:
                 raise ValidationError(
-                    _("Metric %(name)s: the catalog price per unit cannot be negative.",
-                      name=metric.display_name)
+                    _(
+                        "Metric %(name)s: the catalog price per unit cannot be negative.",
+                        name=metric.display_name,
+                    )
                 )

@@ -8,6 +8,7 @@ the two dates: a payment received before the invoice counts as paid on the invoi
 The client is the commercial partner of the invoice's receivable item (Odoo puts the invoice's
 commercial partner there), reached through indexes when the history of one client is read.
 """
+
 from odoo import fields, models
 from odoo.tools import SQL
 
@@ -37,30 +38,48 @@ class AgentBillingPaymentHistory(models.Model):
     due_date = fields.Date(readonly=True)
     amount = fields.Monetary(readonly=True, currency_field="currency_id")
     days_to_pay = fields.Integer(
-        "Days to Pay", readonly=True, aggregator="avg",
+        "Days to Pay",
+        readonly=True,
+        aggregator="avg",
         help="Payment date minus invoice date.",
     )
     days_late = fields.Integer(
-        readonly=True, aggregator="avg",
+        readonly=True,
+        aggregator="avg",
         help="Payment date minus due date: negative when paid early.",
     )
     days_to_pay_amount = fields.Float(
-        "Days to Pay x Amount", readonly=True, digits=(16, 2),
+        "Days to Pay x Amount",
+        readonly=True,
+        digits=(16, 2),
         help="Days to pay multiplied by the amount: with the amount, gives the average days to "
         "pay weighted by amount.",
     )
 
     _depends = {
         "account.partial.reconcile": [
-            "debit_move_id", "credit_move_id", "amount", "max_date", "exchange_move_id",
+            "debit_move_id",
+            "credit_move_id",
+            "amount",
+            "max_date",
+            "exchange_move_id",
         ],
         "account.full.reconcile": ["exchange_move_id"],
         "account.move.line": [
-            "move_id", "company_id", "account_id", "date_maturity", "parent_state", "partner_id",
+            "move_id",
+            "company_id",
+            "account_id",
+            "date_maturity",
+            "parent_state",
+            "partner_id",
         ],
         "account.move": [
-            "move_type", "invoice_date", "invoice_date_due", "commercial_partner_id",
-            "origin_payment_id", "statement_line_id",
+            "move_type",
+            "invoice_date",
+            "invoice_date_due",
+            "commercial_partner_id",
+            "origin_payment_id",
+            "statement_line_id",
         ],
         "account.account": ["account_type"],
         "res.company": ["currency_id"],

@@ -20,47 +20,90 @@ class AgentBillingPrepaidBlock(models.Model):
     _check_company_auto = True
     _sequence_code = "agent.billing.prepaid.block"
 
-    name = fields.Char("Reference", required=True, copy=False, readonly=True,
-                       default=lambda self: _("New"))
-    company_id = fields.Many2one("res.company", required=True, readonly=True,
-                                 default=lambda self: self.env.company)
-    partner_id = fields.Many2one("res.partner", "Client", required=True, readonly=True,
-                                 index=True, check_company=True, tracking=True)
-    metric_id = fields.Many2one("agent.billing.metric", "Covers", required=True, readonly=True,
-                                check_company=True, tracking=True)
+    name = fields.Char(
+        "Reference", required=True, copy=False, readonly=True, default=lambda self: _("New")
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, default=lambda self: self.env.company
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        "Client",
+        required=True,
+        readonly=True,
+        index=True,
+        check_company=True,
+        tracking=True,
+    )
+    metric_id = fields.Many2one(
+        "agent.billing.metric",
+        "Covers",
+        required=True,
+        readonly=True,
+        check_company=True,
+        tracking=True,
+    )
     unit_name = fields.Char(related="metric_id.unit_name")
     date_start = fields.Date("Valid From", required=True, readonly=True, tracking=True)
-    date_expiry = fields.Date("Expires On", tracking=True,
-                              help="Last day usage can draw on the block; empty: no expiry.")
-    invoice_line_id = fields.Many2one("account.move.line", "Sold On", readonly=True, copy=False,
-                                      index="btree_not_null", ondelete="set null")
-    invoice_id = fields.Many2one(related="invoice_line_id.move_id", string="Invoice",
-                                 store=True)
-    user_id = fields.Many2one("res.users", "Account Manager", tracking=True,
-                              default=lambda self: self.env.user,
-                              help="Gets the low-balance activity.")
+    date_expiry = fields.Date(
+        "Expires On", tracking=True, help="Last day usage can draw on the block; empty: no expiry."
+    )
+    invoice_line_id = fields.Many2one(
+        "account.move.line",
+        "Sold On",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    invoice_id = fields.Many2one(related="invoice_line_id.move_id", string="Invoice", store=True)
+    user_id = fields.Many2one(
+        "res.users",
+        "Account Manager",
+        tracking=True,
+        default=lambda self: self.env.user,
+        help="Gets the low-balance activity.",
+    )
     low_balance_percent = fields.Float(
-        "Low Balance Alert (%)", default=20.0, tracking=True,
+        "Low Balance Alert (%)",
+        default=20.0,
+        tracking=True,
         help="When the remaining units fall to this share of the units bought, the account "
-        "manager gets an activity (once per block).")
+        "manager gets an activity (once per block).",
+    )
     low_balance_alerted = fields.Boolean(readonly=True, copy=False)
     move_ids = fields.One2many("agent.billing.prepaid.move", "block_id", "Ledger")
-    units_total = fields.Float("Units Bought", compute="_compute_units", store=True,
-                               digits="Agent Billing Quantity")
-    units_used = fields.Float(compute="_compute_units", store=True,
-                              digits="Agent Billing Quantity")
-    units_remaining = fields.Float("Remaining", compute="_compute_units", store=True,
-                                   digits="Agent Billing Quantity", tracking=True)
+    units_total = fields.Float(
+        "Units Bought", compute="_compute_units", store=True, digits="Agent Billing Quantity"
+    )
+    units_used = fields.Float(compute="_compute_units", store=True, digits="Agent Billing Quantity")
+    units_remaining = fields.Float(
+        "Remaining",
+        compute="_compute_units",
+        store=True,
+        digits="Agent Billing Quantity",
+        tracking=True,
+    )
     remaining_percent = fields.Float("Remaining (%)", compute="_compute_units", store=True)
     state = fields.Selection(
-        [("active", "Active"), ("exhausted", "Used Up"), ("expired", "Expired"),
-         ("cancelled", "Cancelled")],
-        compute="_compute_units", store=True, tracking=True, index=True,
+        [
+            ("active", "Active"),
+            ("exhausted", "Used Up"),
+            ("expired", "Expired"),
+            ("cancelled", "Cancelled"),
+        ],
+        compute="_compute_units",
+        store=True,
+        tracking=True,
+        index=True,
     )
 
     _sql_constraints = [
-        ("invoice_line_uniq", "unique(invoice_line_id)",
-         "An invoice line sells at most one prepaid block."),
+        (
+            "invoice_line_uniq",
+            "unique(invoice_line_id)",
+            "An invoice line sells at most one prepaid block.",
+        ),
     ]
 
     @api.depends("move_ids.quantity", "move_ids.kind")
@@ -70,10 +113,12 @@ class AgentBillingPrepaidBlock(models.Model):
             by_kind = {}
             for move in block.move_ids:
                 by_kind[move.kind] = by_kind.get(move.kind, 0.0) + move.quantity
-            total = float_round(by_kind.get("topup", 0.0) + by_kind.get("cancel", 0.0),
-                                precision_digits=digits)
-            used = float_round(-by_kind.get("deduction", 0.0) - by_kind.get("return", 0.0),
-                               precision_digits=digits)
+            total = float_round(
+                by_kind.get("topup", 0.0) + by_kind.get("cancel", 0.0), precision_digits=digits
+            )
+            used = float_round(
+                -by_kind.get("deduction", 0.0) - by_kind.get("return", 0.0), precision_digits=digits
+            )
             remaining = float_round(sum(by_kind.values()), precision_digits=digits)
             block.units_total = total
             block.units_used = used
@@ -92,30 +137,41 @@ class AgentBillingPrepaidBlock(models.Model):
     def _check_dates(self):
         for block in self:
             if block.date_expiry and block.date_expiry < block.date_start:
-                raise ValidationError(_(
-                    "Prepaid block %(block)s: it cannot expire (%(end)s) before it starts "
-                    "(%(start)s).", block=block.display_name, end=block.date_expiry,
-                    start=block.date_start))
+                raise ValidationError(
+                    _(
+                        "Prepaid block %(block)s: it cannot expire (%(end)s) before it starts "
+                        "(%(start)s).",
+                        block=block.display_name,
+                        end=block.date_expiry,
+                        start=block.date_start,
+                    )
+                )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):
         if self.move_ids:
-            raise UserError(_("Prepaid blocks keep their ledger: %(blocks)s cannot be deleted. "
-                              "Cancel the invoice that sold them instead.",
-                              blocks=", ".join(self.mapped("display_name"))))
+            raise UserError(
+                _(
+                    "Prepaid blocks keep their ledger: %(blocks)s cannot be deleted. "
+                    "Cancel the invoice that sold them instead.",
+                    blocks=", ".join(self.mapped("display_name")),
+                )
+            )
 
     # --- Ledger ------------------------------------------------------------------------------
     def _ledger(self, kind, quantity, invoice_line=None, note=None, date=None):
         """Append one entry to this block's ledger."""
         self.ensure_one()
-        return self.env["agent.billing.prepaid.move"].create({
-            "block_id": self.id,
-            "kind": kind,
-            "quantity": quantity,
-            "date": date or fields.Date.context_today(self),
-            "invoice_line_id": invoice_line.id if invoice_line else False,
-            "note": note or False,
-        })
+        return self.env["agent.billing.prepaid.move"].create(
+            {
+                "block_id": self.id,
+                "kind": kind,
+                "quantity": quantity,
+                "date": date or fields.Date.context_today(self),
+                "invoice_line_id": invoice_line.id if invoice_line else False,
+                "note": note or False,
+            }
+        )
 
     @api.model
     def _create_from_invoice_lines(self, lines):
@@ -129,27 +185,39 @@ class AgentBillingPrepaidBlock(models.Model):
                 continue
             units = line.quantity * template.agent_prepaid_units
             if units <= 0:
-                raise UserError(_(
-                    "%(move)s: the line %(line)s sells a prepaid block without units: set the "
-                    "units per product on %(product)s and a positive quantity.",
-                    move=line.move_id.display_name, line=line.name,
-                    product=template.display_name))
+                raise UserError(
+                    _(
+                        "%(move)s: the line %(line)s sells a prepaid block without units: set the "
+                        "units per product on %(product)s and a positive quantity.",
+                        move=line.move_id.display_name,
+                        line=line.name,
+                        product=template.display_name,
+                    )
+                )
             block = self.search([("invoice_line_id", "=", line.id)])
             if not block:
                 start = line.move_id.invoice_date or fields.Date.context_today(self)
                 months = template.agent_prepaid_validity_months
-                block = self.create({
-                    "partner_id": line.move_id.commercial_partner_id.id,
-                    "company_id": line.company_id.id,
-                    "metric_id": metric.id,
-                    "date_start": start,
-                    "date_expiry": (start + relativedelta(months=months, days=-1)
-                                    if months else False),
-                    "invoice_line_id": line.id,
-                    "user_id": line.move_id.invoice_user_id.id or self.env.user.id,
-                })
-            block._ledger("topup", units, invoice_line=line, date=line.move_id.invoice_date,
-                          note=_("Bought on %(move)s", move=line.move_id.display_name))
+                block = self.create(
+                    {
+                        "partner_id": line.move_id.commercial_partner_id.id,
+                        "company_id": line.company_id.id,
+                        "metric_id": metric.id,
+                        "date_start": start,
+                        "date_expiry": (
+                            start + relativedelta(months=months, days=-1) if months else False
+                        ),
+                        "invoice_line_id": line.id,
+                        "user_id": line.move_id.invoice_user_id.id or self.env.user.id,
+                    }
+                )
+            block._ledger(
+                "topup",
+                units,
+                invoice_line=line,
+                date=line.move_id.invoice_date,
+                note=_("Bought on %(move)s", move=line.move_id.display_name),
+            )
             blocks |= block
         return blocks
 
@@ -157,43 +225,73 @@ class AgentBillingPrepaidBlock(models.Model):
         """The invoice that sold these blocks goes back to draft or is cancelled."""
         for block in self:
             if block.units_used > 0 or block.state == "expired":
-                raise UserError(_(
-                    "%(move)s sold the prepaid block %(block)s, which usage has already drawn "
-                    "on (%(used)s %(unit)s). Issue a credit note instead.",
-                    move=move.display_name, block=block.display_name, used=block.units_used,
-                    unit=block.unit_name or ""))
+                raise UserError(
+                    _(
+                        "%(move)s sold the prepaid block %(block)s, which usage has already drawn "
+                        "on (%(used)s %(unit)s). Issue a credit note instead.",
+                        move=move.display_name,
+                        block=block.display_name,
+                        used=block.units_used,
+                        unit=block.unit_name or "",
+                    )
+                )
             if block.units_remaining:
-                block._ledger("cancel", -block.units_remaining, invoice_line=block.invoice_line_id,
-                              note=_("%(move)s reset or cancelled", move=move.display_name))
+                block._ledger(
+                    "cancel",
+                    -block.units_remaining,
+                    invoice_line=block.invoice_line_id,
+                    note=_("%(move)s reset or cancelled", move=move.display_name),
+                )
 
     def _check_low_balance(self):
         activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
-        for block in self.filtered(lambda b: not b.low_balance_alerted
-                                   and b.state not in ("cancelled", "expired")
-                                   and b.units_total > 0):
+        for block in self.filtered(
+            lambda b: (
+                not b.low_balance_alerted
+                and b.state not in ("cancelled", "expired")
+                and b.units_total > 0
+            )
+        ):
             if block.remaining_percent > block.low_balance_percent:
                 continue
             block.low_balance_alerted = True
-            summary = _("Prepaid block %(block)s of %(client)s is low: %(left)s of %(total)s "
-                        "%(unit)s left", block=block.name, client=block.partner_id.display_name,
-                        left=block.units_remaining, total=block.units_total,
-                        unit=block.unit_name or "")
+            summary = _(
+                "Prepaid block %(block)s of %(client)s is low: %(left)s of %(total)s %(unit)s left",
+                block=block.name,
+                client=block.partner_id.display_name,
+                left=block.units_remaining,
+                total=block.units_total,
+                unit=block.unit_name or "",
+            )
             block.message_post(body=summary)
             if activity_type:
-                block.activity_schedule(activity_type_id=activity_type.id, summary=summary,
-                                        user_id=(block.user_id or self.env.user).id)
+                block.activity_schedule(
+                    activity_type_id=activity_type.id,
+                    summary=summary,
+                    user_id=(block.user_id or self.env.user).id,
+                )
 
     @api.model
     def _cron_expire(self, today=None):
         """Blocks past their expiry lose what is left (one ledger entry each)."""
         today = today or fields.Date.context_today(self)
-        blocks = self.search([("state", "in", ("active", "exhausted")),
-                              ("date_expiry", "<", today)])
+        blocks = self.search(
+            [("state", "in", ("active", "exhausted")), ("date_expiry", "<", today)]
+        )
         for block in blocks:
-            block._ledger("expiry", -block.units_remaining, date=today,
-                          note=_("Expired on %(date)s", date=block.date_expiry))
-            block.message_post(body=_("Expired with %(left)s %(unit)s unused.",
-                                      left=block.units_remaining, unit=block.unit_name or ""))
+            block._ledger(
+                "expiry",
+                -block.units_remaining,
+                date=today,
+                note=_("Expired on %(date)s", date=block.date_expiry),
+            )
+            block.message_post(
+                body=_(
+                    "Expired with %(left)s %(unit)s unused.",
+                    left=block.units_remaining,
+                    unit=block.unit_name or "",
+                )
+            )
         return blocks
 
     @api.model
@@ -201,11 +299,17 @@ class AgentBillingPrepaidBlock(models.Model):
         """Blocks of these clients that may cover usage dated between first and last; an
         expired block too, for usage dated before its expiry (the expiry job may have run
         before the period was billed)."""
-        return self.search([
-            ("partner_id", "in", partners.ids), ("company_id", "=", company.id),
-            ("state", "in", ("active", "expired")), ("date_start", "<=", last),
-            "|", ("date_expiry", "=", False), ("date_expiry", ">=", first),
-        ])
+        return self.search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("company_id", "=", company.id),
+                ("state", "in", ("active", "expired")),
+                ("date_start", "<=", last),
+                "|",
+                ("date_expiry", "=", False),
+                ("date_expiry", ">=", first),
+            ]
+        )
 
     def _forfeited(self):
         """Units the expiry took (what usage dated inside the validity may still reclaim)."""
@@ -227,8 +331,13 @@ class AgentBillingPrepaidBlock(models.Model):
         self.ensure_one()
         reclaim = min(max(quantity - max(self.units_remaining, 0.0), 0.0), self._forfeited())
         if reclaim > 0:
-            self._ledger("expiry", reclaim, invoice_line=invoice_line, date=date, note=_(
-                "Reclaimed by usage dated before the expiry (%(date)s)",
-                date=self.date_expiry))
-        return self._ledger("deduction", -quantity, invoice_line=invoice_line, date=date,
-                            note=note)
+            self._ledger(
+                "expiry",
+                reclaim,
+                invoice_line=invoice_line,
+                date=date,
+                note=_(
+                    "Reclaimed by usage dated before the expiry (%(date)s)", date=self.date_expiry
+                ),
+            )
+        return self._ledger("deduction", -quantity, invoice_line=invoice_line, date=date, note=note)

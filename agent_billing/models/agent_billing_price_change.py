@@ -21,8 +21,9 @@ class AgentBillingPriceChange(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
     )
-    user_id = fields.Many2one("res.users", "Requested By", default=lambda self: self.env.user,
-                              readonly=True)
+    user_id = fields.Many2one(
+        "res.users", "Requested By", default=lambda self: self.env.user, readonly=True
+    )
     effective_date = fields.Date(required=True, tracking=True)
     mode = fields.Selection(
         [("percent", "Percentage"), ("fixed", "Fixed amount")], required=True, readonly=True
@@ -30,7 +31,9 @@ class AgentBillingPriceChange(models.Model):
     value = fields.Float(required=True, readonly=True, digits="Agent Billing Unit Price")
     state = fields.Selection(
         [("scheduled", "Scheduled"), ("applied", "Applied"), ("cancelled", "Cancelled")],
-        default="scheduled", required=True, tracking=True,
+        default="scheduled",
+        required=True,
+        tracking=True,
     )
     applied_on = fields.Datetime(readonly=True)
     line_ids = fields.One2many("agent.billing.price.change.line", "change_id", "Changes")
@@ -45,8 +48,11 @@ class AgentBillingPriceChange(models.Model):
         for change in self:
             if change.state != "scheduled":
                 raise UserError(
-                    _("Price change %(name)s is %(state)s; only scheduled changes can be applied.",
-                      name=change.name, state=change.state)
+                    _(
+                        "Price change %(name)s is %(state)s; only scheduled changes can be applied.",
+                        name=change.name,
+                        state=change.state,
+                    )
                 )
             change.line_ids._apply(change.effective_date)
             change.write({"state": "applied", "applied_on": fields.Datetime.now()})
@@ -58,10 +64,12 @@ class AgentBillingPriceChange(models.Model):
 
     @api.model
     def _cron_apply_due(self):
-        due = self.search([
-            ("state", "=", "scheduled"),
-            ("effective_date", "<=", fields.Date.context_today(self)),
-        ])
+        due = self.search(
+            [
+                ("state", "=", "scheduled"),
+                ("effective_date", "<=", fields.Date.context_today(self)),
+            ]
+        )
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         for change in due:
             change.with_company(change.company_id).action_apply()

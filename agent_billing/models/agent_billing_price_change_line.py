@@ -21,8 +21,9 @@ class AgentBillingPriceChangeLine(models.Model):
     )
     company_id = fields.Many2one(related="change_id.company_id", store=True, index=True)
     res_model = fields.Char("Model", required=True, readonly=True)
-    res_id = fields.Many2oneReference("Record", model_field="res_model", required=True,
-                                      readonly=True)
+    res_id = fields.Many2oneReference(
+        "Record", model_field="res_model", required=True, readonly=True
+    )
     field_name = fields.Char(required=True, readonly=True)
     description = fields.Char(readonly=True)
     old_value = fields.Float(digits="Agent Billing Unit Price", readonly=True)
@@ -36,8 +37,11 @@ class AgentBillingPriceChangeLine(models.Model):
         for line in self:
             if line.field_name not in PRICE_FIELDS.get(line.res_model, ()):
                 raise ValidationError(
-                    _("%(model)s.%(field)s is not a price a bulk change may modify.",
-                      model=line.res_model, field=line.field_name)
+                    _(
+                        "%(model)s.%(field)s is not a price a bulk change may modify.",
+                        model=line.res_model,
+                        field=line.field_name,
+                    )
                 )
 
     def _apply(self, effective_date):
@@ -48,8 +52,7 @@ class AgentBillingPriceChangeLine(models.Model):
             record = self.env[line.res_model].browse(line.res_id).exists()
             if not record:
                 line.change_id.message_post(
-                    body=_("Skipped %(desc)s: the record no longer exists.",
-                           desc=line.description)
+                    body=_("Skipped %(desc)s: the record no longer exists.", desc=line.description)
                 )
                 continue
             if line.res_model == "agent.billing.price.override" and (
@@ -58,11 +61,13 @@ class AgentBillingPriceChangeLine(models.Model):
                 old_end = record.date_to
                 # end the old one first so that the two never overlap
                 record.write({"date_to": fields.Date.subtract(effective_date, days=1)})
-                new_override = record.copy({
-                    "date_from": effective_date,
-                    "date_to": old_end,
-                    line.field_name: line.new_value,
-                })
+                new_override = record.copy(
+                    {
+                        "date_from": effective_date,
+                        "date_to": old_end,
+                        line.field_name: line.new_value,
+                    }
+                )
                 line.result_res_id = new_override.id
             else:
                 record.write({line.field_name: line.new_value})

@@ -48,21 +48,24 @@ class AgentBillingRun(models.Model):
         "res.company", required=True, default=lambda self: self.env.company, readonly=True
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    period_start = fields.Date(required=True, default=lambda self: self._default_period()[0],
-                               tracking=True)
-    period_end = fields.Date(required=True, default=lambda self: self._default_period()[1],
-                             tracking=True)
+    period_start = fields.Date(
+        required=True, default=lambda self: self._default_period()[0], tracking=True
+    )
+    period_end = fields.Date(
+        required=True, default=lambda self: self._default_period()[1], tracking=True
+    )
     invoice_date = fields.Date(
-        default=fields.Date.context_today, tracking=True,
+        default=fields.Date.context_today,
+        tracking=True,
         help="Date of the invoices this run creates. Empty: the day after the period.",
     )
-    state = fields.Selection(RUN_STATES, default="draft", required=True, tracking=True,
-                             copy=False)
+    state = fields.Selection(RUN_STATES, default="draft", required=True, tracking=True, copy=False)
     line_ids = fields.One2many("agent.billing.run.line", "run_id", "Pre-flight", copy=False)
     move_ids = fields.One2many("account.move", "agent_run_id", "Invoices", copy=False)
     user_id = fields.Many2one("res.users", "Responsible", default=lambda self: self.env.user)
-    origin = fields.Selection([("manual", "Manual"), ("cron", "Scheduled")], default="manual",
-                              readonly=True)
+    origin = fields.Selection(
+        [("manual", "Manual"), ("cron", "Scheduled")], default="manual", readonly=True
+    )
     change_threshold = fields.Float(
         "Change Threshold (%)",
         default=lambda self: self.env.company.agent_billing_change_threshold,
@@ -86,30 +89,38 @@ class AgentBillingRun(models.Model):
         for run in self:
             if not (run.period_start and run.period_end):
                 run.name = _("New billing run")
-            elif (run.period_start.day == 1
-                  and (run.period_end + timedelta(days=1)).day == 1
-                  and run.period_start.month == run.period_end.month):
-                run.name = _("Billing run %(period)s",
-                             period=format_date(self.env, run.period_start, date_format="MMMM y"))
+            elif (
+                run.period_start.day == 1
+                and (run.period_end + timedelta(days=1)).day == 1
+                and run.period_start.month == run.period_end.month
+            ):
+                run.name = _(
+                    "Billing run %(period)s",
+                    period=format_date(self.env, run.period_start, date_format="MMMM y"),
+                )
             else:
-                run.name = _("Billing run %(start)s - %(end)s",
-                             start=format_date(self.env, run.period_start),
-                             end=format_date(self.env, run.period_end))
+                run.name = _(
+                    "Billing run %(start)s - %(end)s",
+                    start=format_date(self.env, run.period_start),
+                    end=format_date(self.env, run.period_end),
+                )
 
     @api.depends("line_ids.state", "line_ids.included", "line_ids.anomaly_score", "move_ids")
     def _compute_counts(self):
         for run in self:
             lines = run.line_ids
             run.line_count = len(lines)
-            run.included_count = len(lines.filtered(lambda line: line.included
-                                                     and line.state != "error"))
+            run.included_count = len(
+                lines.filtered(lambda line: line.included and line.state != "error")
+            )
             run.anomaly_count = len(lines.filtered(lambda line: line.anomaly_score > 0))
             run.error_count = len(lines.filtered(lambda line: line.state == "error"))
             run.invoice_count = len(run.move_ids)
             currency = run.currency_id
             run.total_amount = sum(
-                lines.filtered(lambda line, cur=currency: line.included
-                               and line.currency_id == cur).mapped("total")
+                lines.filtered(
+                    lambda line, cur=currency: line.included and line.currency_id == cur
+                ).mapped("total")
             )
 
     @api.constrains("period_start", "period_end")
@@ -122,35 +133,45 @@ class AgentBillingRun(models.Model):
 
     def init(self):
         # one live run per company and period (a cancelled one can be redone)
-        self.env.cr.execute(SQL(
-            """CREATE UNIQUE INDEX IF NOT EXISTS agent_billing_run_period_uniq
+        self.env.cr.execute(
+            SQL(
+                """CREATE UNIQUE INDEX IF NOT EXISTS agent_billing_run_period_uniq
                ON agent_billing_run (company_id, period_start, period_end)
                WHERE state != 'cancelled'"""
-        ))
+            )
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
             company_id = vals.get("company_id") or self.env.company.id
-            existing = self.search([
-                ("company_id", "=", company_id),
-                ("period_start", "=", vals.get("period_start") or self._default_period()[0]),
-                ("period_end", "=", vals.get("period_end") or self._default_period()[1]),
-                ("state", "!=", "cancelled"),
-            ], limit=1)
+            existing = self.search(
+                [
+                    ("company_id", "=", company_id),
+                    ("period_start", "=", vals.get("period_start") or self._default_period()[0]),
+                    ("period_end", "=", vals.get("period_end") or self._default_period()[1]),
+                    ("state", "!=", "cancelled"),
+                ],
+                limit=1,
+            )
             if existing:
                 raise UserError(
-                    _("%(run)s already exists for this period (state: %(state)s). Open it "
-                      "instead of creating a second one.", run=existing.name,
-                      state=dict(RUN_STATES)[existing.state])
+                    _(
+                        "%(run)s already exists for this period (state: %(state)s). Open it "
+                        "instead of creating a second one.",
+                        run=existing.name,
+                        state=dict(RUN_STATES)[existing.state],
+                    )
                 )
         try:
             with self.env.cr.savepoint():
                 return super().create(vals_list)
         except pg_errors.UniqueViolation:
             raise UserError(
-                _("Another user has just created a billing run for this period. Open it from "
-                  "the list instead of creating a second one.")
+                _(
+                    "Another user has just created a billing run for this period. Open it from "
+                    "the list instead of creating a second one."
+                )
             ) from None
 
     # --- Locking -----------------------------------------------------------------------------
@@ -159,16 +180,21 @@ class AgentBillingRun(models.Model):
         names = ", ".join(self.mapped("name"))
         try:
             with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
-                self.env.cr.execute(SQL(
-                    # NO KEY UPDATE: exclusive between users, yet lets jobs insert rows that
-                    # reference the run
-                    "SELECT id FROM agent_billing_run WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
-                    tuple(self.ids),
-                ))
+                self.env.cr.execute(
+                    SQL(
+                        # NO KEY UPDATE: exclusive between users, yet lets jobs insert rows that
+                        # reference the run
+                        "SELECT id FROM agent_billing_run WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
+                        tuple(self.ids),
+                    )
+                )
         except pg_errors.LockNotAvailable:
             raise UserError(
-                _("%(run)s is being processed right now (by another user or the scheduled "
-                  "action). Wait until it finishes, then reload the page.", run=names)
+                _(
+                    "%(run)s is being processed right now (by another user or the scheduled "
+                    "action). Wait until it finishes, then reload the page.",
+                    run=names,
+                )
             ) from None
         self.invalidate_recordset(["state"])
 
@@ -176,18 +202,25 @@ class AgentBillingRun(models.Model):
         for run in self:
             if run.state not in allowed:
                 raise UserError(
-                    _("%(run)s is %(state)s: you cannot %(action)s it.", run=run.name,
-                      state=dict(RUN_STATES)[run.state], action=action)
+                    _(
+                        "%(run)s is %(state)s: you cannot %(action)s it.",
+                        run=run.name,
+                        state=dict(RUN_STATES)[run.state],
+                        action=action,
+                    )
                 )
 
     # --- Step 1: compute the pre-flight ------------------------------------------------------
     def _contracts_to_bill(self):
         self.ensure_one()
-        contracts = self.env["agent.billing.contract"].search([
-            ("company_id", "=", self.company_id.id),
-            ("state", "in", ("active", "closed")),
-            ("date_start", "<=", self.period_end + timedelta(days=366)),
-        ], order="id")
+        contracts = self.env["agent.billing.contract"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("state", "in", ("active", "closed")),
+                ("date_start", "<=", self.period_end + timedelta(days=366)),
+            ],
+            order="id",
+        )
         plans = ((c, c._billing_plan(self.period_start, self.period_end)) for c in contracts)
         return [(contract, plan) for contract, plan in plans if plan]
 
@@ -207,7 +240,7 @@ class AgentBillingRun(models.Model):
         todo = [(c, plan) for c, plan in self._contracts_to_bill() if c.id not in done_contracts]
         total = len(todo) + len(done_contracts)
         for start in range(0, len(todo), batch_size):
-            self._rate_batch(todo[start:start + batch_size])
+            self._rate_batch(todo[start : start + batch_size])
             self._notify(done=len(done_contracts) + start + batch_size, total=total)
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -226,30 +259,50 @@ class AgentBillingRun(models.Model):
         last = max(max(plan[1], plan[3]) for _c, plan in batch)
         existing = {
             (m.agent_contract_id.id, m.agent_period_start, m.agent_period_end): m
-            for m in self.env["account.move"].search([
-                ("agent_contract_id", "in", contracts.ids),
-                *self.env["account.move"]._agent_live_domain(),
-            ])
+            for m in self.env["account.move"].search(
+                [
+                    ("agent_contract_id", "in", contracts.ids),
+                    *self.env["account.move"]._agent_live_domain(),
+                ]
+            )
         }
         Deployment = self.env["agent.billing.deployment"]
         deployments = Deployment.search(
             Deployment._billable_domain(first, last)
             + [("partner_id", "in", partners.ids), ("company_id", "=", self.company_id.id)]
         )
-        usages = self.env["agent.billing.usage"].search([
-            ("partner_id", "in", partners.ids), ("company_id", "=", self.company_id.id),
-            ("date", "<=", last), ("invoice_line_id", "=", False),
-        ])
-        overrides = self.env["agent.billing.price.override"].search([
-            ("partner_id", "in", partners.ids), ("company_id", "=", self.company_id.id),
-            ("date_from", "<=", last), "|", ("date_to", "=", False), ("date_to", ">=", first),
-        ])
-        prepaid = self.env["agent.billing.prepaid.block"]._rating_balances(
-            partners, self.company_id, first, last) if usages else None
+        usages = self.env["agent.billing.usage"].search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("company_id", "=", self.company_id.id),
+                ("date", "<=", last),
+                ("invoice_line_id", "=", False),
+            ]
+        )
+        overrides = self.env["agent.billing.price.override"].search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("company_id", "=", self.company_id.id),
+                ("date_from", "<=", last),
+                "|",
+                ("date_to", "=", False),
+                ("date_to", ">=", first),
+            ]
+        )
+        prepaid = (
+            self.env["agent.billing.prepaid.block"]._rating_balances(
+                partners, self.company_id, first, last
+            )
+            if usages
+            else None
+        )
         billed = self.env["agent.billing.contract"]._agent_billed_candidates(contracts)
         by_partner = {}
-        for name, records in (("deployments", deployments), ("usages", usages),
-                              ("overrides", overrides)):
+        for name, records in (
+            ("deployments", deployments),
+            ("usages", usages),
+            ("overrides", overrides),
+        ):
             for record in records:
                 by_partner.setdefault((name, record.partner_id.id), []).append(record.id)
         previous = self._previous_totals(list(contracts))
@@ -258,14 +311,17 @@ class AgentBillingRun(models.Model):
             partner_id = contract.partner_id.id
             candidates = {
                 name: self.env[model].browse(by_partner.get((name, partner_id), []))
-                for name, model in (("deployments", "agent.billing.deployment"),
-                                    ("usages", "agent.billing.usage"),
-                                    ("overrides", "agent.billing.price.override"))
+                for name, model in (
+                    ("deployments", "agent.billing.deployment"),
+                    ("usages", "agent.billing.usage"),
+                    ("overrides", "agent.billing.price.override"),
+                )
             }
             candidates["prepaid"] = prepaid
             candidates["billed"] = billed
-            vals_list.append(self._rating_row(contract, plan, previous.get(contract.id),
-                                              existing, candidates))
+            vals_list.append(
+                self._rating_row(contract, plan, previous.get(contract.id), existing, candidates)
+            )
         return self.env["agent.billing.run.line"].create(vals_list)
 
     def _rating_row(self, contract, plan, previous_total, existing, candidates):
@@ -283,8 +339,12 @@ class AgentBillingRun(models.Model):
         }
         move = existing.get((contract.id, period_start, period_end))
         if move:
-            return {**base_vals, "state": "skipped", "included": False,
-                    "message": _("Already invoiced by %(move)s.", move=move.display_name)}
+            return {
+                **base_vals,
+                "state": "skipped",
+                "included": False,
+                "message": _("Already invoiced by %(move)s.", move=move.display_name),
+            }
         try:
             values = self._rating_values(contract, plan, previous_total, candidates)
         except (PricingError, UserError, ValidationError) as exc:
@@ -325,14 +385,18 @@ class AgentBillingRun(models.Model):
         inside the job's transaction (the job commits once, at its end)."""
         self.ensure_one()
         if step != "bill":
-            raise UserError(_("Billing run %(run)s: unknown step %(step)s.", run=self.name,
-                              step=step))
+            raise UserError(
+                _("Billing run %(run)s: unknown step %(step)s.", run=self.name, step=step)
+            )
         contracts = set(ids)
         done = set(self.line_ids.contract_id.ids)
-        todo = [(c, plan) for c, plan in self._contracts_to_bill()
-                if c.id in contracts and c.id not in done]
+        todo = [
+            (c, plan)
+            for c, plan in self._contracts_to_bill()
+            if c.id in contracts and c.id not in done
+        ]
         for start in range(0, len(todo), batch_size):
-            rows = self._rate_batch(todo[start:start + batch_size])
+            rows = self._rate_batch(todo[start : start + batch_size])
             rows._create_invoices()
         return len(todo)
 
@@ -346,59 +410,85 @@ class AgentBillingRun(models.Model):
         self.env["account.move"].flush_model(
             ["agent_contract_id", "agent_period_end", "amount_untaxed", "state", "move_type"]
         )
-        rows = self.env.execute_query_dict(SQL(
-            """SELECT DISTINCT ON (agent_contract_id) agent_contract_id, amount_untaxed
+        rows = self.env.execute_query_dict(
+            SQL(
+                """SELECT DISTINCT ON (agent_contract_id) agent_contract_id, amount_untaxed
                  FROM account_move
                 WHERE agent_contract_id IN %s AND move_type = 'out_invoice'
                   AND state != 'cancel' AND agent_period_end < %s
              ORDER BY agent_contract_id, agent_period_end DESC, id DESC""",
-            tuple(c.id for c in contracts), self.period_start,
-        ))
+                tuple(c.id for c in contracts),
+                self.period_start,
+            )
+        )
         return {row["agent_contract_id"]: row["amount_untaxed"] for row in rows}
 
     def _rating_values(self, contract, plan, previous_total, candidates=None):
         period_start, period_end, usage_start, usage_end = plan
         candidates = candidates or {}
         deployments = contract._rating_deployments(
-            period_start, period_end, candidates=candidates.get("deployments"))
-        usages = contract._rating_usages(usage_start, usage_end, unbilled_only=True,
-                                         candidates=candidates.get("usages"))
-        rating = contract._rate_period(period_start, period_end, deployments=deployments,
-                                       usages=usages, overrides=candidates.get("overrides"),
-                                       prepaid_blocks=candidates.get("prepaid"))
+            period_start, period_end, candidates=candidates.get("deployments")
+        )
+        usages = contract._rating_usages(
+            usage_start, usage_end, unbilled_only=True, candidates=candidates.get("usages")
+        )
+        rating = contract._rate_period(
+            period_start,
+            period_end,
+            deployments=deployments,
+            usages=usages,
+            overrides=candidates.get("overrides"),
+            prepaid_blocks=candidates.get("prepaid"),
+        )
         detail_vals, amounts = self._ledger_details(contract, plan, rating, candidates)
         details = [fields.Command.create(vals) for vals in detail_vals]
         journal = self._journal()
         products = [cmd[2]["product_id"] for cmd in details if cmd[2].get("product_id")]
         products = self.env["product.product"].browse(products)
         missing_tax = sum(
-            1 for cmd in details
+            1
+            for cmd in details
             if not cmd[2].get("product_id")
             or not products.browse(cmd[2]["product_id"]).taxes_id.filtered(
-                lambda t, c=contract: t.company_id in (c.company_id | c.company_id.parent_ids))
+                lambda t, c=contract: t.company_id in (c.company_id | c.company_id.parent_ids)
+            )
         )
-        missing_account = 0 if journal.default_account_id else sum(
-            1 for cmd in details
-            if not cmd[2].get("product_id")
-            or not products.browse(cmd[2]["product_id"])._get_product_accounts()["income"]
+        missing_account = (
+            0
+            if journal.default_account_id
+            else sum(
+                1
+                for cmd in details
+                if not cmd[2].get("product_id")
+                or not products.browse(cmd[2]["product_id"])._get_product_accounts()["income"]
+            )
         )
-        active_deployments = len(deployments.filtered(
-            lambda d, ps=period_start, pe=period_end: d.date_start <= pe
-            and (not d.date_end or d.date_end >= ps)))
+        active_deployments = len(
+            deployments.filtered(
+                lambda d, ps=period_start, pe=period_end: (
+                    d.date_start <= pe and (not d.date_end or d.date_end >= ps)
+                )
+            )
+        )
         total = sum(amounts, to_decimal(0))
-        result = score_anomalies(AnomalyInput(
-            total=total,
-            previous_total=to_decimal(previous_total) if previous_total is not None else None,
-            # lines covered by a prepaid block are zero by design
-            line_amounts=tuple(amount for amount, vals in zip(amounts, detail_vals, strict=True)
-                               if vals["kind"] != "prepaid"),
-            active_deployments=active_deployments,
-            usage_events=len(usages),
-            billing_model=contract.billing_model,
-            lines_missing_tax=missing_tax,
-            lines_missing_account=missing_account,
-            change_threshold_pct=to_decimal(self.change_threshold or 50.0),
-        ))
+        result = score_anomalies(
+            AnomalyInput(
+                total=total,
+                previous_total=to_decimal(previous_total) if previous_total is not None else None,
+                # lines covered by a prepaid block are zero by design
+                line_amounts=tuple(
+                    amount
+                    for amount, vals in zip(amounts, detail_vals, strict=True)
+                    if vals["kind"] != "prepaid"
+                ),
+                active_deployments=active_deployments,
+                usage_events=len(usages),
+                billing_model=contract.billing_model,
+                lines_missing_tax=missing_tax,
+                lines_missing_account=missing_account,
+                change_threshold_pct=to_decimal(self.change_threshold or 50.0),
+            )
+        )
         nothing = not detail_vals
         return {
             "state": "rated",
@@ -423,14 +513,19 @@ class AgentBillingRun(models.Model):
         cover), then the usage, prepaid and minimum lines of the rating."""
         Detail = self.env["agent.billing.run.detail"]
         candidates = candidates or {}
-        agent_vals, agent_amounts = contract._agent_ledger_details(until=plan[1], candidates={
-            "deployments": candidates.get("deployments"),
-            "overrides": candidates.get("overrides"),
-            "billed": candidates.get("billed"),
-        })
-        others = [(vals, line.amount) for vals, line in zip(
-            Detail._from_rating(contract, rating), rating.lines, strict=True)
-            if vals["kind"] != "agents"]
+        agent_vals, agent_amounts = contract._agent_ledger_details(
+            until=plan[1],
+            candidates={
+                "deployments": candidates.get("deployments"),
+                "overrides": candidates.get("overrides"),
+                "billed": candidates.get("billed"),
+            },
+        )
+        others = [
+            (vals, line.amount)
+            for vals, line in zip(Detail._from_rating(contract, rating), rating.lines, strict=True)
+            if vals["kind"] != "agents"
+        ]
         detail_vals = agent_vals + [vals for vals, _amount in others]
         amounts = agent_amounts + [amount for _vals, amount in others]
         for sequence, vals in enumerate(detail_vals, start=1):
@@ -459,7 +554,7 @@ class AgentBillingRun(models.Model):
         )
         total = len(todo)
         for start in range(0, total, batch_size):
-            batch = todo[start:start + batch_size]
+            batch = todo[start : start + batch_size]
             # a fresh cache per batch keeps memory flat over big runs
             self.env.flush_all()
             self.env.invalidate_all()
@@ -497,8 +592,9 @@ class AgentBillingRun(models.Model):
             "params": {
                 "type": "info",
                 "title": _("Sending invoices"),
-                "message": _("%(n)s invoice(s) posted; they are being sent in the background.",
-                             n=len(moves)),
+                "message": _(
+                    "%(n)s invoice(s) posted; they are being sent in the background.", n=len(moves)
+                ),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
@@ -508,8 +604,11 @@ class AgentBillingRun(models.Model):
         for run in self:
             if run.move_ids.filtered(lambda m: m.state == "posted"):
                 raise UserError(
-                    _("%(run)s has posted invoices. Reverse them with credit notes; a run with "
-                      "posted invoices cannot be cancelled.", run=run.name)
+                    _(
+                        "%(run)s has posted invoices. Reverse them with credit notes; a run with "
+                        "posted invoices cannot be cancelled.",
+                        run=run.name,
+                    )
                 )
             drafts = run.move_ids.filtered(lambda m: m.state == "draft")
             drafts.button_cancel()  # releases the usage they billed
@@ -540,28 +639,55 @@ class AgentBillingRun(models.Model):
         workbook = openpyxl.Workbook()
         sheet = workbook.active
         sheet.title = _("Pre-flight")
-        headers = [_("Client"), _("Contract"), _("Billing Model"), _("Period Start"),
-                   _("Period End"), _("Currency"), _("Total"), _("Previous Total"),
-                   _("Change %"), _("Anomaly Score"), _("Anomalies"), _("Included"),
-                   _("Status")]
+        headers = [
+            _("Client"),
+            _("Contract"),
+            _("Billing Model"),
+            _("Period Start"),
+            _("Period End"),
+            _("Currency"),
+            _("Total"),
+            _("Previous Total"),
+            _("Change %"),
+            _("Anomaly Score"),
+            _("Anomalies"),
+            _("Included"),
+            _("Status"),
+        ]
         sheet.append(headers)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        models_sel = dict(self.env["agent.billing.contract"]._fields["billing_model"]
-                          ._description_selection(self.env))
-        states = dict(self.env["agent.billing.run.line"]._fields["state"]
-                      ._description_selection(self.env))
+        models_sel = dict(
+            self.env["agent.billing.contract"]
+            ._fields["billing_model"]
+            ._description_selection(self.env)
+        )
+        states = dict(
+            self.env["agent.billing.run.line"]._fields["state"]._description_selection(self.env)
+        )
         lines = self.line_ids.sorted(lambda line: (-line.anomaly_score, line.partner_id.name))
         for line in lines:
             # texts a spreadsheet could run as formulas (a client named "=..."): text cells
-            sheet.append(xlsx_row(sheet, [
-                line.partner_id.display_name, line.contract_id.name,
-                models_sel.get(line.contract_id.billing_model), line.period_start,
-                line.period_end, line.currency_id.name, line.total,
-                line.previous_total if line.has_previous else None,
-                line.change_pct if line.has_previous else None, line.anomaly_score,
-                line.anomaly_reasons or "", line.included, states.get(line.state),
-            ]))
+            sheet.append(
+                xlsx_row(
+                    sheet,
+                    [
+                        line.partner_id.display_name,
+                        line.contract_id.name,
+                        models_sel.get(line.contract_id.billing_model),
+                        line.period_start,
+                        line.period_end,
+                        line.currency_id.name,
+                        line.total,
+                        line.previous_total if line.has_previous else None,
+                        line.change_pct if line.has_previous else None,
+                        line.anomaly_score,
+                        line.anomaly_reasons or "",
+                        line.included,
+                        states.get(line.state),
+                    ],
+                )
+            )
         last = sheet.max_row
         sheet.append([_("Total"), None, None, None, None, None, f"=SUM(G2:G{last})"])
         sheet[f"A{last + 1}"].font = Font(bold=True)
@@ -570,18 +696,21 @@ class AgentBillingRun(models.Model):
             row[6].number_format = row[7].number_format = "#,##0.00"
             row[8].number_format = "0.0"
         sheet.freeze_panes = "A2"
-        for column, width in zip("ABCDEFGHIJKLM", (32, 16, 18, 12, 12, 9, 14, 14, 10, 9, 60, 9,
-                                                  12), strict=True):
+        for column, width in zip(
+            "ABCDEFGHIJKLM", (32, 16, 18, 12, 12, 9, 14, 14, 10, 9, 60, 9, 12), strict=True
+        ):
             sheet.column_dimensions[column].width = width
         buffer = io.BytesIO()
         workbook.save(buffer)
-        attachment = self.env["ir.attachment"].create({
-            "name": f"{self.name} - pre-flight.xlsx",
-            "datas": base64.b64encode(buffer.getvalue()),
-            "res_model": self._name,
-            "res_id": self.id,
-            "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        })
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"{self.name} - pre-flight.xlsx",
+                "datas": base64.b64encode(buffer.getvalue()),
+                "res_model": self._name,
+                "res_id": self.id,
+                "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            }
+        )
         return {
             "type": "ir.actions.act_url",
             "url": f"/web/content/{attachment.id}?download=true",
@@ -613,28 +742,41 @@ class AgentBillingRun(models.Model):
                     self._cron_run_company(company, period_start, period_end, today, commit)
                 else:
                     with self.env.cr.savepoint():
-                        self._cron_run_company(company, period_start, period_end, today,
-                                               commit)
+                        self._cron_run_company(company, period_start, period_end, today, commit)
             except Exception:
                 if commit:
                     self.env.cr.rollback()
-                _logger.exception("Billing run of %s for %s - %s failed; the other companies "
-                                  "are billed.", company.name, period_start, period_end)
+                _logger.exception(
+                    "Billing run of %s for %s - %s failed; the other companies are billed.",
+                    company.name,
+                    period_start,
+                    period_end,
+                )
                 failed |= company
         return failed
 
     def _cron_run_company(self, company, period_start, period_end, today, commit):
         """Create or resume one company's run of the period, and process it."""
         run_model = self.with_company(company).with_context(allowed_company_ids=[company.id])
-        run = run_model.search([
-            ("company_id", "=", company.id), ("period_start", "=", period_start),
-            ("period_end", "=", period_end), ("state", "!=", "cancelled"),
-        ], limit=1)
+        run = run_model.search(
+            [
+                ("company_id", "=", company.id),
+                ("period_start", "=", period_start),
+                ("period_end", "=", period_end),
+                ("state", "!=", "cancelled"),
+            ],
+            limit=1,
+        )
         if not run:
-            run = run_model.create({
-                "company_id": company.id, "period_start": period_start,
-                "period_end": period_end, "origin": "cron", "invoice_date": today,
-            })
+            run = run_model.create(
+                {
+                    "company_id": company.id,
+                    "period_start": period_start,
+                    "period_end": period_end,
+                    "origin": "cron",
+                    "invoice_date": today,
+                }
+            )
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         elif run.origin != "cron" or run.state in ("posted",):
@@ -662,8 +804,11 @@ class AgentBillingRun(models.Model):
             if not self.move_ids.filtered(lambda m: m.state == "draft"):
                 self.state = "posted"
         if self.error_count:
-            self.message_post(body=_(
-                "%(n)s client(s) could not be billed; see the rows marked Error.",
-                n=self.error_count))
+            self.message_post(
+                body=_(
+                    "%(n)s client(s) could not be billed; see the rows marked Error.",
+                    n=self.error_count,
+                )
+            )
         if commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -20,8 +20,9 @@ class AgentBillingRunLine(models.Model):
 
     run_id = fields.Many2one("agent.billing.run", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
-    contract_id = fields.Many2one("agent.billing.contract", required=True, index=True,
-                                  check_company=True)
+    contract_id = fields.Many2one(
+        "agent.billing.contract", required=True, index=True, check_company=True
+    )
     partner_id = fields.Many2one("res.partner", "Client", required=True, index=True)
     billing_model = fields.Selection(related="contract_id.billing_model")
     currency_id = fields.Many2one("res.currency", required=True)
@@ -30,9 +31,14 @@ class AgentBillingRunLine(models.Model):
     usage_start = fields.Date()
     usage_end = fields.Date()
     state = fields.Selection(
-        [("rated", "Ready"), ("invoiced", "Invoiced"), ("skipped", "Already Invoiced"),
-         ("error", "Error")],
-        required=True, default="rated",
+        [
+            ("rated", "Ready"),
+            ("invoiced", "Invoiced"),
+            ("skipped", "Already Invoiced"),
+            ("error", "Error"),
+        ],
+        required=True,
+        default="rated",
     )
     included = fields.Boolean(default=True, help="Untick to leave this client out of the run.")
     message = fields.Text(help="Why the client was skipped or could not be rated.")
@@ -64,8 +70,12 @@ class AgentBillingRunLine(models.Model):
 
     def _check_editable(self):
         if self.filtered("move_id"):
-            raise UserError(_("These clients already have their invoice; delete or cancel the "
-                              "draft invoice instead."))
+            raise UserError(
+                _(
+                    "These clients already have their invoice; delete or cancel the "
+                    "draft invoice instead."
+                )
+            )
 
     def write(self, vals):
         if "included" in vals:
@@ -122,8 +132,9 @@ class AgentBillingRunLine(models.Model):
         """One batched create for these rows; on a failure, one savepoint per row so that a
         single bad client is reported and the others still get their invoice."""
         Move = self.env["account.move"].with_context(default_move_type="out_invoice")
-        rows = self.filtered(lambda line: line.included and line.state == "rated"
-                             and not line.move_id)
+        rows = self.filtered(
+            lambda line: line.included and line.state == "rated" and not line.move_id
+        )
         if not rows:
             return
         try:
@@ -132,21 +143,39 @@ class AgentBillingRunLine(models.Model):
                 for row, move in zip(rows, moves, strict=True):
                     row._link_invoice(move)
             return
-        except (UserError, ValidationError, pg_errors.IntegrityError,
-                pg_errors.SerializationFailure) as exc:
+        except (
+            UserError,
+            ValidationError,
+            pg_errors.IntegrityError,
+            pg_errors.SerializationFailure,
+        ) as exc:
             _logger.info("Batch invoice creation failed (%s); retrying client by client", exc)
         for row in rows:
             try:
                 with self.env.cr.savepoint():
                     row._link_invoice(Move.create([row._prepare_invoice()]))
             except pg_errors.UniqueViolation:
-                row.write({"state": "skipped", "included": False, "message": _(
-                    "Another invoice for this contract and period was created meanwhile.")})
+                row.write(
+                    {
+                        "state": "skipped",
+                        "included": False,
+                        "message": _(
+                            "Another invoice for this contract and period was created meanwhile."
+                        ),
+                    }
+                )
             except pg_errors.SerializationFailure:
-                row.write({"state": "error", "included": False, "message": _(
-                    "%(contract)s was billed by another run or a manual invoice at the same "
-                    "moment: nothing was created for it. Compute the run again.",
-                    contract=row.contract_id.display_name)})
+                row.write(
+                    {
+                        "state": "error",
+                        "included": False,
+                        "message": _(
+                            "%(contract)s was billed by another run or a manual invoice at the same "
+                            "moment: nothing was created for it. Compute the run again.",
+                            contract=row.contract_id.display_name,
+                        ),
+                    }
+                )
             except (UserError, ValidationError, pg_errors.IntegrityError) as exc:
                 row.write({"state": "error", "included": False, "message": str(exc)})
 
@@ -157,16 +186,24 @@ class AgentBillingRunLine(models.Model):
             # a draft created with its lines gets its due date before its payment-term line
             # exists (Odoo takes today); compute it again from the terms now
             move._compute_invoice_date_due()
-        for detail, move_line in zip(self.detail_ids.sorted("sequence"),
-                                     move.invoice_line_ids.sorted("sequence"), strict=True):
+        for detail, move_line in zip(
+            self.detail_ids.sorted("sequence"),
+            move.invoice_line_ids.sorted("sequence"),
+            strict=True,
+        ):
             detail.usage_ids.write({"invoice_line_id": move_line.id})
         move.invoice_line_ids._agent_consume_prepaid()
         invoiced = move._agent_rated_amount()
         if move.move_type == "out_refund":
             invoiced = -invoiced
         if float_compare(invoiced, self.total, precision_rounding=self.currency_id.rounding):
-            raise ValidationError(_(
-                "Invoice of %(client)s totals %(inv)s but the rating gave %(rated)s; nothing was "
-                "created for this client.", client=self.partner_id.display_name,
-                inv=invoiced, rated=self.total))
+            raise ValidationError(
+                _(
+                    "Invoice of %(client)s totals %(inv)s but the rating gave %(rated)s; nothing was "
+                    "created for this client.",
+                    client=self.partner_id.display_name,
+                    inv=invoiced,
+                    rated=self.total,
+                )
+            )
         self.write({"move_id": move.id, "state": "invoiced"})

@@ -16,7 +16,9 @@ class AgentBillingTier(models.Model):
         "res.company", required=True, default=lambda self: self.env.company
     )
     currency_id = fields.Many2one(
-        "res.currency", required=True, tracking=True,
+        "res.currency",
+        required=True,
+        tracking=True,
         default=lambda self: self.env.company.currency_id,
     )
     agent_rate_ids = fields.One2many(
@@ -26,15 +28,19 @@ class AgentBillingTier(models.Model):
         "agent.billing.tier.usage.rate", "tier_id", "Usage Rates", copy=True
     )
     minimum_commitment = fields.Monetary(
-        "Minimum Monthly Commitment", tracking=True,
+        "Minimum Monthly Commitment",
+        tracking=True,
         help="If a month's charges stay below this amount, the difference is billed as a true-up.",
     )
     discount_percent = fields.Float(
-        "Discount (%)", digits="Discount", tracking=True,
+        "Discount (%)",
+        digits="Discount",
+        tracking=True,
         help="Discount on every agent and usage line of clients on this tier.",
     )
     commitment_product_id = fields.Many2one(
-        "product.product", check_company=True,
+        "product.product",
+        check_company=True,
         domain=[("type", "=", "service")],
         help="Service product of the minimum commitment true-up line (taxes, income account).",
     )

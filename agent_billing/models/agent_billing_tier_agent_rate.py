@@ -15,14 +15,20 @@ class AgentBillingTierAgentRate(models.Model):
     company_id = fields.Many2one(related="tier_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="tier_id.currency_id")
     product_id = fields.Many2one(
-        "product.product", "Agent Type", required=True, check_company=True,
+        "product.product",
+        "Agent Type",
+        required=True,
+        check_company=True,
         domain=[("is_agent_type", "=", True)],
     )
     monthly_rate = fields.Monetary("Monthly Rate per Agent", required=True)
 
     _sql_constraints = [
-        ("tier_product_uniq", "unique(tier_id, product_id)",
-         "An agent type can have only one rate per tier."),
+        (
+            "tier_product_uniq",
+            "unique(tier_id, product_id)",
+            "An agent type can have only one rate per tier.",
+        ),
     ]
 
     def _tracked_label(self):
@@ -38,6 +44,9 @@ class AgentBillingTierAgentRate(models.Model):
         for rate in self:
             if rate.monthly_rate < 0:
                 raise ValidationError(
-                    _("Tier %(tier)s: the monthly rate of %(type)s cannot be negative.",
-                      tier=rate.tier_id.name, type=rate.product_id.display_name)
+                    _(
+                        "Tier %(tier)s: the monthly rate of %(type)s cannot be negative.",
+                        tier=rate.tier_id.name,
+                        type=rate.product_id.display_name,
+                    )
                 )

@@ -17,13 +17,15 @@ class AgentBillingTierBand(models.Model):
     company_id = fields.Many2one(related="usage_rate_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="usage_rate_id.currency_id")
     up_to = fields.Float(
-        "Up To (units)", digits="Agent Billing Quantity",
+        "Up To (units)",
+        digits="Agent Billing Quantity",
         help="Upper bound of the band, inclusive. Leave 0 on the last band for 'and above'.",
     )
     up_to_sort = fields.Boolean(compute="_compute_up_to_sort", store=True)
     unit_price = fields.Float("Price per Unit", digits="Agent Billing Unit Price")
-    flat_fee = fields.Float(digits="Agent Billing Unit Price",
-                            help="Added once when the band is used.")
+    flat_fee = fields.Float(
+        digits="Agent Billing Unit Price", help="Added once when the band is used."
+    )
 
     @api.depends("up_to")
     def _compute_up_to_sort(self):
@@ -32,8 +34,11 @@ class AgentBillingTierBand(models.Model):
 
     def _tracked_label(self):
         if self.up_to:
-            return _("%(metric)s band up to %(up_to)s", metric=self.usage_rate_id.metric_id.name,
-                     up_to=formatLang(self.env, self.up_to, digits=0))
+            return _(
+                "%(metric)s band up to %(up_to)s",
+                metric=self.usage_rate_id.metric_id.name,
+                up_to=formatLang(self.env, self.up_to, digits=0),
+            )
         return _("%(metric)s band and above", metric=self.usage_rate_id.metric_id.name)
 
     @api.constrains("up_to", "unit_price", "flat_fee")

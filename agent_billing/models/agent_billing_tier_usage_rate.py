@@ -26,7 +26,8 @@ class AgentBillingTierUsageRate(models.Model):
     metric_id = fields.Many2one("agent.billing.metric", required=True, check_company=True)
     charge_model = fields.Selection(CHARGE_MODEL_SELECTION, required=True, default="standard")
     unit_price = fields.Float(
-        "Price per Unit / Package", digits="Agent Billing Unit Price",
+        "Price per Unit / Package",
+        digits="Agent Billing Unit Price",
         help="Standard: price of one unit. Package: price of one package. Unused for bands.",
     )
     package_size = fields.Float(digits="Agent Billing Quantity", default=1.0)
@@ -36,8 +37,11 @@ class AgentBillingTierUsageRate(models.Model):
     band_ids = fields.One2many("agent.billing.tier.band", "usage_rate_id", "Bands", copy=True)
 
     _sql_constraints = [
-        ("tier_metric_uniq", "unique(tier_id, metric_id)",
-         "A metric can have only one usage rate per tier."),
+        (
+            "tier_metric_uniq",
+            "unique(tier_id, metric_id)",
+            "A metric can have only one usage rate per tier.",
+        ),
     ]
 
     def _tracked_label(self):
@@ -55,8 +59,10 @@ class AgentBillingTierUsageRate(models.Model):
         prices); by default the current values."""
         self.ensure_one()
         if price_on is None:
+
             def price_on(record, field_name):
                 return to_decimal(record[field_name])
+
         bands = tuple(
             Band(
                 up_to=to_decimal(band.up_to) if band.up_to else None,
@@ -80,6 +86,10 @@ class AgentBillingTierUsageRate(models.Model):
                 rate._to_usage_price()
             except PricingError as exc:
                 raise ValidationError(
-                    _("Tier %(tier)s, metric %(metric)s: %(reason)s", tier=rate.tier_id.name,
-                      metric=rate.metric_id.display_name, reason=str(exc))
+                    _(
+                        "Tier %(tier)s, metric %(metric)s: %(reason)s",
+                        tier=rate.tier_id.name,
+                        metric=rate.metric_id.display_name,
+                        reason=str(exc),
+                    )
                 ) from exc

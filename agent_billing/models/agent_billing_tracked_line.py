@@ -66,8 +66,11 @@ class AgentBillingTrackedLine(models.AbstractModel):
             parent = rec._tracked_parent_record()
             if changes and parent:
                 parent.message_post(
-                    body=_("%(line)s changed: %(changes)s", line=rec._tracked_label(),
-                           changes="; ".join(changes))
+                    body=_(
+                        "%(line)s changed: %(changes)s",
+                        line=rec._tracked_label(),
+                        changes="; ".join(changes),
+                    )
                 )
         return result
 

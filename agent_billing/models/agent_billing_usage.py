@@ -39,29 +39,48 @@ class AgentBillingUsage(models.Model):
         "res.partner", "Client", required=True, check_company=True, index=True
     )
     deployment_id = fields.Many2one(
-        "agent.billing.deployment", check_company=True, index="btree_not_null",
+        "agent.billing.deployment",
+        check_company=True,
+        index="btree_not_null",
         domain="[('partner_id', '=', partner_id)]",
     )
     product_id = fields.Many2one(
-        "product.product", "Agent Type", check_company=True,
-        compute="_compute_product_id", store=True, readonly=False, precompute=True,
+        "product.product",
+        "Agent Type",
+        check_company=True,
+        compute="_compute_product_id",
+        store=True,
+        readonly=False,
+        precompute=True,
         domain=[("is_agent_type", "=", True)],
     )
     metric_id = fields.Many2one(
-        "agent.billing.metric", required=True, check_company=True,
-        compute="_compute_metric_id", store=True, readonly=False, precompute=True,
+        "agent.billing.metric",
+        required=True,
+        check_company=True,
+        compute="_compute_metric_id",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     quantity = fields.Float(required=True, digits="Agent Billing Quantity", default=1.0)
     timestamp = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
     date = fields.Date(
-        compute="_compute_date", store=True, index=True, precompute=True,
+        compute="_compute_date",
+        store=True,
+        index=True,
+        precompute=True,
         help="Day of the event in the client's billing time zone (its own, else the "
         "company's), which decides the billing period. Set when the event is recorded: a later "
         "change of time zone does not move it.",
     )
     source = fields.Char(help="System that reported the event, e.g. the agent platform's name.")
     invoice_line_id = fields.Many2one(
-        "account.move.line", "Billed By", copy=False, readonly=True, ondelete="set null",
+        "account.move.line",
+        "Billed By",
+        copy=False,
+        readonly=True,
+        ondelete="set null",
         index="btree_not_null",
         help="The invoice line that bills this usage. Empty: not billed yet (a cancelled draft "
         "releases its usage).",
@@ -69,7 +88,9 @@ class AgentBillingUsage(models.Model):
     invoice_id = fields.Many2one(related="invoice_line_id.move_id", string="Invoice")
     billed = fields.Boolean(compute="_compute_billed", search="_search_billed")
     idempotency_key = fields.Char(
-        required=True, copy=False, default=lambda self: str(uuid.uuid4()),
+        required=True,
+        copy=False,
+        default=lambda self: str(uuid.uuid4()),
         help="Unique per company: a second event with the same key is a duplicate and is ignored.",
     )
 
@@ -111,17 +132,20 @@ class AgentBillingUsage(models.Model):
     @api.depends("timestamp", "partner_id", "company_id")
     def _compute_date(self):
         for usage in self:
-            usage.date = usage._billing_day(
-                usage.timestamp, usage.partner_id, usage.company_id or self.env.company
-            ) if usage.timestamp else False
+            usage.date = (
+                usage._billing_day(
+                    usage.timestamp, usage.partner_id, usage.company_id or self.env.company
+                )
+                if usage.timestamp
+                else False
+            )
 
     @api.model
     def _billing_day(self, timestamp, partner, company):
         """The ``date`` of a usage event of ``partner`` in ``company`` at ``timestamp`` (UTC):
         its calendar day in the client's billing time zone, else the company's. The one rule of
         the ORM (``_compute_date``) and of the SQL ingestion (``_ingest_row``)."""
-        tz_name = (partner._agent_billing_tz(company) if partner
-                   else company._agent_billing_tz())
+        tz_name = partner._agent_billing_tz(company) if partner else company._agent_billing_tz()
         return billing_day(timestamp, tz_name)
 
     @api.depends("idempotency_key", "metric_id", "quantity")
@@ -135,9 +159,12 @@ class AgentBillingUsage(models.Model):
         for usage in self:
             if float_compare(usage.quantity, 0.0, precision_digits=6) < 0:
                 raise ValidationError(
-                    _("Usage %(key)s: the quantity %(qty)s is negative; report corrections as a "
-                      "credit note, not as negative usage.", key=usage.idempotency_key,
-                      qty=usage.quantity)
+                    _(
+                        "Usage %(key)s: the quantity %(qty)s is negative; report corrections as a "
+                        "credit note, not as negative usage.",
+                        key=usage.idempotency_key,
+                        qty=usage.quantity,
+                    )
                 )
 
     @api.constrains("partner_id", "deployment_id", "product_id")
@@ -146,15 +173,23 @@ class AgentBillingUsage(models.Model):
             dep = usage.deployment_id
             if dep and dep.partner_id != usage.partner_id:
                 raise ValidationError(
-                    _("Usage %(key)s: deployment %(dep)s belongs to %(owner)s, not to %(client)s.",
-                      key=usage.idempotency_key, dep=dep.display_name,
-                      owner=dep.partner_id.display_name, client=usage.partner_id.display_name)
+                    _(
+                        "Usage %(key)s: deployment %(dep)s belongs to %(owner)s, not to %(client)s.",
+                        key=usage.idempotency_key,
+                        dep=dep.display_name,
+                        owner=dep.partner_id.display_name,
+                        client=usage.partner_id.display_name,
+                    )
                 )
             if dep and usage.product_id and dep.product_id != usage.product_id:
                 raise ValidationError(
-                    _("Usage %(key)s: deployment %(dep)s runs %(type)s, not %(other)s.",
-                      key=usage.idempotency_key, dep=dep.display_name,
-                      type=dep.product_id.display_name, other=usage.product_id.display_name)
+                    _(
+                        "Usage %(key)s: deployment %(dep)s runs %(type)s, not %(other)s.",
+                        key=usage.idempotency_key,
+                        dep=dep.display_name,
+                        type=dep.product_id.display_name,
+                        other=usage.product_id.display_name,
+                    )
                 )
 
     @api.model_create_multi
@@ -166,17 +201,22 @@ class AgentBillingUsage(models.Model):
                 vals["idempotency_key"] = str(uuid.uuid4())
             if (vals.get("quantity") or 0) < 0:
                 raise ValidationError(
-                    _("Usage %(key)s: the quantity %(qty)s is negative; report corrections as a "
-                      "credit note, not as negative usage.", key=vals["idempotency_key"],
-                      qty=vals["quantity"])
+                    _(
+                        "Usage %(key)s: the quantity %(qty)s is negative; report corrections as a "
+                        "credit note, not as negative usage.",
+                        key=vals["idempotency_key"],
+                        qty=vals["quantity"],
+                    )
                 )
             company_id = vals.get("company_id") or self.env.company.id
             keys[(company_id, vals["idempotency_key"])] += 1
         repeated = [key for (_company, key), count in keys.items() if count > 1]
         if repeated:
             raise ValidationError(
-                _("The idempotency key %(key)s appears more than once in this batch.",
-                  key=repeated[0])
+                _(
+                    "The idempotency key %(key)s appears more than once in this batch.",
+                    key=repeated[0],
+                )
             )
         by_company = {}
         for company_id, key in keys:
@@ -184,46 +224,67 @@ class AgentBillingUsage(models.Model):
         for company_id, company_keys in by_company.items():
             existing = self.search_read(
                 [("company_id", "=", company_id), ("idempotency_key", "in", company_keys)],
-                ["idempotency_key"], limit=1,
+                ["idempotency_key"],
+                limit=1,
             )
             if existing:
                 raise ValidationError(
-                    _("Usage with idempotency key %(key)s already exists (record %(id)s); the "
-                      "original is kept and this duplicate is refused.",
-                      key=existing[0]["idempotency_key"], id=existing[0]["id"])
+                    _(
+                        "Usage with idempotency key %(key)s already exists (record %(id)s); the "
+                        "original is kept and this duplicate is refused.",
+                        key=existing[0]["idempotency_key"],
+                        id=existing[0]["id"],
+                    )
                 )
         return super().create(vals_list)
 
-    _BILLING_FIELDS = ("partner_id", "deployment_id", "product_id", "metric_id", "quantity",
-                       "timestamp", "company_id")
+    _BILLING_FIELDS = (
+        "partner_id",
+        "deployment_id",
+        "product_id",
+        "metric_id",
+        "quantity",
+        "timestamp",
+        "company_id",
+    )
 
     def write(self, vals):
         if any(f in vals for f in self._BILLING_FIELDS) and self.filtered("invoice_line_id"):
             billed = self.filtered("invoice_line_id")[:1]
-            raise UserError(_(
-                "Usage %(key)s is billed by %(move)s and cannot be changed. Cancel that draft, or "
-                "issue a credit note, first.", key=billed.idempotency_key,
-                move=billed.invoice_id.display_name))
+            raise UserError(
+                _(
+                    "Usage %(key)s is billed by %(move)s and cannot be changed. Cancel that draft, or "
+                    "issue a credit note, first.",
+                    key=billed.idempotency_key,
+                    move=billed.invoice_id.display_name,
+                )
+            )
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):
         billed = self.filtered("invoice_line_id")[:1]
         if billed:
-            raise UserError(_(
-                "Usage %(key)s is billed by %(move)s and cannot be deleted.",
-                key=billed.idempotency_key, move=billed.invoice_id.display_name))
+            raise UserError(
+                _(
+                    "Usage %(key)s is billed by %(move)s and cannot be deleted.",
+                    key=billed.idempotency_key,
+                    move=billed.invoice_id.display_name,
+                )
+            )
 
     # --- Batch ingestion -------------------------------------------------------------------------
     def init(self):
         # per-key request counters of the ingestion API (one row per key and minute)
-        self.env.cr.execute(SQL(
-            """CREATE TABLE IF NOT EXISTS agent_billing_rate_window (
+        self.env.cr.execute(
+            SQL(
+                """CREATE TABLE IF NOT EXISTS agent_billing_rate_window (
                    key varchar NOT NULL,
                    window_start timestamp NOT NULL,
                    hits integer NOT NULL DEFAULT 0,
                    PRIMARY KEY (key, window_start))"""
-        ))
+            )
+        )
 
     @api.model
     def _check_ingest_access(self):
@@ -231,8 +292,10 @@ class AgentBillingUsage(models.Model):
         if self.env.su:
             return
         user = self.env.user
-        if not (user.has_group("agent_billing.group_agent_billing_user")
-                or user.has_group("agent_billing.group_agent_billing_ingest")):
+        if not (
+            user.has_group("agent_billing.group_agent_billing_user")
+            or user.has_group("agent_billing.group_agent_billing_ingest")
+        ):
             raise AccessError(_("Only billing users and usage ingestion keys can report usage."))
         self.check_access("create")
 
@@ -261,8 +324,11 @@ class AgentBillingUsage(models.Model):
             raise ValidationError(_("Send a list of usage events."))
         if len(events) > MAX_BATCH:
             raise ValidationError(
-                _("A batch holds at most %(max)s events; this one has %(n)s. Split it.",
-                  max=MAX_BATCH, n=len(events))
+                _(
+                    "A batch holds at most %(max)s events; this one has %(n)s. Split it.",
+                    max=MAX_BATCH,
+                    n=len(events),
+                )
             )
         company = self.env.company
         usage = self.sudo().with_company(company)
@@ -283,9 +349,11 @@ class AgentBillingUsage(models.Model):
             else:
                 valid.append((index, row))
         policy = company.sudo().agent_billing_late_usage  # access checked above
-        billed = usage._ingest_billed_periods(
-            {row["partner_id"] for _i, row in valid}
-        ) if policy == "refuse" else {}
+        billed = (
+            usage._ingest_billed_periods({row["partner_id"] for _i, row in valid})
+            if policy == "refuse"
+            else {}
+        )
         seen = {}
         rows = []
         for index, row in valid:
@@ -293,8 +361,9 @@ class AgentBillingUsage(models.Model):
             if billed:
                 for start, end, move_name in billed.get(row["partner_id"], ()):
                     if start <= row["date"] <= end:
-                        reason = _("%(day)s is already billed by %(move)s", day=row["date"],
-                                   move=move_name)
+                        reason = _(
+                            "%(day)s is already billed by %(move)s", day=row["date"], move=move_name
+                        )
                         break
             if reason:
                 results[index] = {"index": index, "status": "rejected", "reason": reason}
@@ -302,7 +371,8 @@ class AgentBillingUsage(models.Model):
             key = row["idempotency_key"]
             if key in seen:
                 results[index] = {
-                    "index": index, "status": "duplicate",
+                    "index": index,
+                    "status": "duplicate",
                     "reason": _("same idempotency key as event %(i)s of this batch", i=seen[key]),
                 }
                 continue
@@ -348,8 +418,10 @@ class AgentBillingUsage(models.Model):
             ref = event.get(name)
             if ref in (None, ""):
                 refs[name] = None
-            elif isinstance(ref, bool) or not isinstance(ref, int | str) or (
-                isinstance(ref, str) and len(ref) > 255
+            elif (
+                isinstance(ref, bool)
+                or not isinstance(ref, int | str)
+                or (isinstance(ref, str) and len(ref) > 255)
             ):
                 return None, _("%(name)s must be an id or a reference", name=name)
             else:
@@ -390,8 +462,7 @@ class AgentBillingUsage(models.Model):
         company = self.env.company
         company_domain = [("company_id", "in", [False, company.id])]
         specs = {
-            "deployment": ("agent.billing.deployment", "name",
-                           [("company_id", "=", company.id)]),
+            "deployment": ("agent.billing.deployment", "name", [("company_id", "=", company.id)]),
             "agent_type": ("product.product", "default_code", [("is_agent_type", "=", True)]),
             "metric": ("agent.billing.metric", "code", []),
         }
@@ -414,7 +485,8 @@ class AgentBillingUsage(models.Model):
                         found[name] = record  # a company's own record beats a shared one
             resolved[kind] = found
         resolved["client"], resolved["contracts"] = self._ingest_resolve_clients(
-            {values["client"] for values in parsed})
+            {values["client"] for values in parsed}
+        )
         return resolved
 
     def _ingest_resolve_clients(self, wanted):
@@ -442,16 +514,22 @@ class AgentBillingUsage(models.Model):
         if names:
             for partner in Partner.search(visible + [("agent_billing_ref", "in", names)]):
                 found.setdefault(partner.agent_billing_ref, []).append(
-                    (partner.commercial_partner_id, None))
-            for contract in Contract.search([("company_id", "=", company.id),
-                                             ("state", "=", "active"), ("name", "in", names)]):
+                    (partner.commercial_partner_id, None)
+                )
+            for contract in Contract.search(
+                [("company_id", "=", company.id), ("state", "=", "active"), ("name", "in", names)]
+            ):
                 found.setdefault(contract.name, []).append((contract.partner_id, contract))
         clients = Partner.browse({client.id for pairs in found.values() for client, _c in pairs})
         contracts = {}
         if clients:
-            for contract in Contract.search([("company_id", "=", company.id),
-                                             ("state", "=", "active"),
-                                             ("partner_id", "in", clients.ids)]):
+            for contract in Contract.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "active"),
+                    ("partner_id", "in", clients.ids),
+                ]
+            ):
                 contracts.setdefault(contract.partner_id.id, []).append(contract)
         return found, contracts
 
@@ -470,8 +548,9 @@ class AgentBillingUsage(models.Model):
         else:  # named by a contract reference: that contract
             contracts = [contract for _client, contract in candidates]
         day = self._billing_day(values["timestamp"], client, self.env.company)
-        if not any(c.date_start <= day and (not c.date_end or c.date_end >= day)
-                   for c in contracts):
+        if not any(
+            c.date_start <= day and (not c.date_end or c.date_end >= day) for c in contracts
+        ):
             return None, None
         return client, day
 
@@ -484,8 +563,7 @@ class AgentBillingUsage(models.Model):
         if values["deployment"] is not None:
             deployment = refs["deployment"].get(values["deployment"], deployment)
             if not deployment or deployment.partner_id != partner:
-                return None, _("unknown deployment %(d)r for this client",
-                               d=values["deployment"])
+                return None, _("unknown deployment %(d)r for this client", d=values["deployment"])
         product = deployment.product_id
         if not product and values["agent_type"] is not None:
             product = refs["agent_type"].get(values["agent_type"])
@@ -515,15 +593,18 @@ class AgentBillingUsage(models.Model):
         """{partner id: [(start, end, invoice name)]} of the live invoices of these clients."""
         if not partner_ids:
             return {}
-        moves = self.env["account.move"].search([
-            ("agent_contract_id.partner_id", "in", list(partner_ids)),
-            ("company_id", "=", self.env.company.id),
-            *self.env["account.move"]._agent_live_domain(),
-        ])
+        moves = self.env["account.move"].search(
+            [
+                ("agent_contract_id.partner_id", "in", list(partner_ids)),
+                ("company_id", "=", self.env.company.id),
+                *self.env["account.move"]._agent_live_domain(),
+            ]
+        )
         periods = {}
         for move in moves:
             periods.setdefault(move.agent_contract_id.partner_id.id, []).append(
-                (move.agent_period_start, move.agent_period_end, move.name or "/"))
+                (move.agent_period_start, move.agent_period_end, move.name or "/")
+            )
         return periods
 
     def _ingest_insert(self, rows, results):
@@ -535,42 +616,62 @@ class AgentBillingUsage(models.Model):
         uid = self.env.uid
         inserted = {}
         for start in range(0, len(rows), 500):
-            chunk = rows[start:start + 500]
+            chunk = rows[start : start + 500]
             values = SQL(", ").join(
-                SQL("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now() at time zone 'utc', "
+                SQL(
+                    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now() at time zone 'utc', "
                     "now() at time zone 'utc')",
-                    company_id, row["partner_id"], row["deployment_id"], row["product_id"],
-                    row["metric_id"], row["quantity"], row["timestamp"], row["date"],
-                    row["source"], row["idempotency_key"], uid, uid)
+                    company_id,
+                    row["partner_id"],
+                    row["deployment_id"],
+                    row["product_id"],
+                    row["metric_id"],
+                    row["quantity"],
+                    row["timestamp"],
+                    row["date"],
+                    row["source"],
+                    row["idempotency_key"],
+                    uid,
+                    uid,
+                )
                 for _index, row in chunk
             )
-            self.env.cr.execute(SQL(
-                """INSERT INTO agent_billing_usage
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO agent_billing_usage
                        (company_id, partner_id, deployment_id, product_id, metric_id, quantity,
                         timestamp, date, source, idempotency_key, create_uid, write_uid,
                         create_date, write_date)
                    VALUES %s
                    ON CONFLICT (company_id, idempotency_key) DO NOTHING
                    RETURNING id, idempotency_key""",
-                values,
-            ))
+                    values,
+                )
+            )
             inserted.update({key: id_ for id_, key in self.env.cr.fetchall()})
-        missing = [row["idempotency_key"] for _index, row in rows
-                   if row["idempotency_key"] not in inserted]
+        missing = [
+            row["idempotency_key"] for _index, row in rows if row["idempotency_key"] not in inserted
+        ]
         originals = {}
         if missing:
-            self.env.cr.execute(SQL(
-                "SELECT idempotency_key, id FROM agent_billing_usage "
-                "WHERE company_id = %s AND idempotency_key IN %s",
-                company_id, tuple(missing),
-            ))
+            self.env.cr.execute(
+                SQL(
+                    "SELECT idempotency_key, id FROM agent_billing_usage "
+                    "WHERE company_id = %s AND idempotency_key IN %s",
+                    company_id,
+                    tuple(missing),
+                )
+            )
             originals = dict(self.env.cr.fetchall())
         for index, row in rows:
             key = row["idempotency_key"]
             if key in inserted:
                 results[index] = {"index": index, "status": "accepted", "id": inserted[key]}
             else:
-                results[index] = {"index": index, "status": "duplicate",
-                                  "id": originals.get(key),
-                                  "reason": _("already recorded; the original is kept")}
+                results[index] = {
+                    "index": index,
+                    "status": "duplicate",
+                    "id": originals.get(key),
+                    "reason": _("already recorded; the original is kept"),
+                }
         self.env["agent.billing.usage"].invalidate_model()

@@ -7,7 +7,8 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     agent_dunning_opt_out = fields.Boolean(
-        "No Payment Reminders", tracking=True,
+        "No Payment Reminders",
+        tracking=True,
         help="The client receives no automatic payment reminders: each reminder that would "
         "have gone out is logged as skipped on the invoice's timeline. Held by the client "
         "company and shared by its contacts.",

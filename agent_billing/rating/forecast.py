@@ -126,11 +126,13 @@ class ClientHistory:
         if self.minimum < 0:
             raise ValueError(f"minimum commitment of {self.key!r} is negative: {self.minimum}")
         given = self.actuals
-        if all(month.day == 1 and isinstance(amount, Decimal)
-               for month, amount in given.items()):  # already clean: the usual case
+        if all(
+            month.day == 1 and isinstance(amount, Decimal) for month, amount in given.items()
+        ):  # already clean: the usual case
             actuals = dict(given)
-            by_index = {month.year * 12 + month.month - 1: amount
-                        for month, amount in given.items()}
+            by_index = {
+                month.year * 12 + month.month - 1: amount for month, amount in given.items()
+            }
         else:
             actuals, by_index = {}, {}
             for month, amount in given.items():
@@ -240,8 +242,11 @@ def recurring_between(items, first, last):
         partial = set()
         if item.start.day != 1 and a == first_index:
             partial.add(first_index)
-        if item.end is not None and b == last_index and item.end.day != calendar.monthrange(
-                item.end.year, item.end.month)[1]:
+        if (
+            item.end is not None
+            and b == last_index
+            and item.end.day != calendar.monthrange(item.end.year, item.end.month)[1]
+        ):
             partial.add(last_index)
         total += item.monthly_amount * (b - a + 1 - len(partial))
         for index in partial:
@@ -270,8 +275,11 @@ def trend(values, horizon=1, window=DEFAULT_WINDOW):
 def mape(pairs):
     """Mean absolute percentage error of (forecast, actual) pairs, in percent; pairs whose actual
     is zero are left out. None when no pair is left."""
-    errors = [abs(to_decimal(actual) - to_decimal(fc)) / abs(to_decimal(actual)) * HUNDRED
-              for fc, actual in pairs if to_decimal(actual) != 0]
+    errors = [
+        abs(to_decimal(actual) - to_decimal(fc)) / abs(to_decimal(actual)) * HUNDRED
+        for fc, actual in pairs
+        if to_decimal(actual) != 0
+    ]
     if not errors:
         return None
     with calc_context():
@@ -292,9 +300,11 @@ def _rounder(rounding):
     """round_money for ``rounding``, with a fast path for powers of ten (0.01)."""
     rounding = to_decimal(rounding)
     if rounding > 0 and rounding == ONE.scaleb(rounding.as_tuple().exponent):
+
         def fast(amount):
             result = amount.quantize(rounding, rounding=ROUND_HALF_UP)
             return result.copy_abs() if result.is_zero() else result
+
         return fast
     return lambda amount: round_money(amount, rounding)
 
@@ -332,8 +342,11 @@ class _ClientModel:
             partial = set()
             if item.start.day != 1 and a == first:
                 partial.add(first)
-            if item_end is not None and b == last and item_end.day != calendar.monthrange(
-                    item_end.year, item_end.month)[1]:
+            if (
+                item_end is not None
+                and b == last
+                and item_end.day != calendar.monthrange(item_end.year, item_end.month)[1]
+            ):
                 partial.add(last)
             steps[a - lo] += amount
             steps[b - lo + 1] -= amount
@@ -342,7 +355,8 @@ class _ClientModel:
                 partial_all[index] = partial_all.get(index, ZERO) + value
             if first in partial:
                 partial_new[first] = partial_new.get(first, ZERO) + amount * coverage(
-                    item.start, item_end, _month_of(first))
+                    item.start, item_end, _month_of(first)
+                )
         rec_all = []
         running = ZERO
         for x in range(size):
@@ -391,7 +405,8 @@ class _ClientModel:
         """Forecast of month ``index`` from the actuals before month ``as_of``; with
         ``known_only``, from the deployments started by the month's first day."""
         if (self.start_index is not None and self.start_index > index) or (
-                self.end_index is not None and self.end_index < index):
+            self.end_index is not None and self.end_index < index
+        ):
             return ZERO
         line = self._lines.get(as_of)
         if line is None:
@@ -403,8 +418,7 @@ class _ClientModel:
         minimum = self.client.minimum
         if minimum:
             if index == self.start_index or index == self.end_index:
-                minimum *= coverage(self.client.start, self.client.effective_end,
-                                    _month_of(index))
+                minimum *= coverage(self.client.start, self.client.effective_end, _month_of(index))
             if minimum > amount:
                 amount = minimum
         return amount if amount > 0 else ZERO
@@ -433,8 +447,7 @@ def forecast(clients, months, as_of=None, window=DEFAULT_WINDOW, rounding=CENT):
     by_client = {}
     totals = [ZERO] * len(months)
     with calc_context():
-        for model in _models(clients, window, as_of_index - window, max(indexes),
-                             as_of_index - 1):
+        for model in _models(clients, window, as_of_index - window, max(indexes), as_of_index - 1):
             amounts = tuple(round_(model.amount(i, as_of_index, False)) for i in indexes)
             by_client[model.client.key] = amounts
             for k, amount in enumerate(amounts):

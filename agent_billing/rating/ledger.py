@@ -227,14 +227,16 @@ def coverage(billed: Iterable[Billed], space=unit_space):
             if missing:
                 raise LedgerError(
                     f"{item.key!r}: credit {item.ref!r} takes back {missing!r}, which is not "
-                    "covered")
+                    "covered"
+                )
             units = units - item.units
             spaces[where] = taken - item.units
         else:
             twice = taken & item.units
             if twice:
                 raise LedgerError(
-                    f"{item.key!r}: {item.ref!r} covers {twice!r}, which is covered already")
+                    f"{item.key!r}: {item.ref!r} covers {twice!r}, which is covered already"
+                )
             units = units | item.units
             spaces[where] = taken | item.units
         refs = (current.refs if current else ()) + ((item.ref,) if item.ref is not None else ())
@@ -280,8 +282,17 @@ def reconcile(due: Iterable[Due], billed: Iterable[Billed], window=None, keys=No
             kept_amount = to_decimal(price(kept))
             with calc_context():
                 amount = kept_amount - net
-            charges.append(Charge(key, removed, amount, True, REMOVED if item else NOT_DUE,
-                                  item, repairs=held.refs if held else ()))
+            charges.append(
+                Charge(
+                    key,
+                    removed,
+                    amount,
+                    True,
+                    REMOVED if item else NOT_DUE,
+                    item,
+                    repairs=held.refs if held else (),
+                )
+            )
             net = kept_amount
         if not item:
             continue

@@ -60,8 +60,9 @@ class PrepaidPool:
         included_left = to_decimal(included)
         with calc_context():
             total = sum((q for _d, q in events), _ZERO)
-            for day, quantity in sorted((e for e in events if e[1] > 0),
-                                        key=lambda e: (e[0] is not None, e[0] or date.min)):
+            for day, quantity in sorted(
+                (e for e in events if e[1] > 0), key=lambda e: (e[0] is not None, e[0] or date.min)
+            ):
                 take = min(included_left, quantity)
                 included_left -= take
                 rest = quantity - take
@@ -83,10 +84,17 @@ class PrepaidPool:
                 covered[index] -= back
                 self.entries[index][1] += back
                 excess -= back
-        return [(self.entries[i][0], covered[i], self.entries[i][1])
-                for i in sorted(covered) if covered[i] > 0]
+        return [
+            (self.entries[i][0], covered[i], self.entries[i][1])
+            for i in sorted(covered)
+            if covered[i] > 0
+        ]
 
 
 def _pool_order(balance):
-    return (balance.end is None, balance.end or date.max, balance.start or date.min,
-            repr(balance.ref))
+    return (
+        balance.end is None,
+        balance.end or date.max,
+        balance.start or date.min,
+        repr(balance.ref),
+    )

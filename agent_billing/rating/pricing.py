@@ -287,8 +287,9 @@ def included_shares(usages, totals, group_of, included):
         granted[group_of[key]] = max(granted.get(group_of[key], _ZERO), units)
     shares = dict.fromkeys(totals, _ZERO)
     room = {key: max(total, _ZERO) for key, total in totals.items()}
-    ordered = sorted((u for u in usages if u.quantity > 0),
-                     key=lambda u: (u.day is not None, u.day or date.min))
+    ordered = sorted(
+        (u for u in usages if u.quantity > 0), key=lambda u: (u.day is not None, u.day or date.min)
+    )
     with calc_context():
         for usage in ordered:
             group = group_of[usage.metric]
@@ -324,8 +325,12 @@ def _usage_lines(terms, usages, discount, pools):
             resolved[metric] = terms.metric_prices[metric].resolve()
         except KeyError:
             raise PricingError(f"no price for metric {metric!r}") from None
-    shares = included_shares(usages, totals, prepaid_metric,
-                             {key: price.included_units for key, (price, _s) in resolved.items()})
+    shares = included_shares(
+        usages,
+        totals,
+        prepaid_metric,
+        {key: price.included_units for key, (price, _s) in resolved.items()},
+    )
     lines = []
     for metric in sorted(totals, key=_sort_key):
         price, source = resolved[metric]
@@ -340,8 +345,13 @@ def _usage_lines(terms, usages, discount, pools):
                 kind="prepaid",
                 key=(metric, block.ref),
                 refs=(),
-                description_data={"metric": metric, "block": block.ref, "covered": covered,
-                                  "remaining": remaining, "expiry": block.end},
+                description_data={
+                    "metric": metric,
+                    "block": block.ref,
+                    "covered": covered,
+                    "remaining": remaining,
+                    "expiry": block.end,
+                },
                 quantity=covered,
                 unit_price=_ZERO,
                 discount_percent=_ZERO,

@@ -93,8 +93,11 @@ def days_fraction(days):
 def agent_price(monthly_rate, agents, discount_percent, rounding):
     """Amount of any set of days of one agent key: rate x agents x months, less the discount,
     rounded once."""
-    factor = Fraction(to_decimal(monthly_rate)) * agents * (
-        1 - Fraction(to_decimal(discount_percent)) / 100)
+    factor = (
+        Fraction(to_decimal(monthly_rate))
+        * agents
+        * (1 - Fraction(to_decimal(discount_percent)) / 100)
+    )
     rounding = to_decimal(rounding)
 
     def price(days):
@@ -105,8 +108,16 @@ def agent_price(monthly_rate, agents, discount_percent, rounding):
     return price
 
 
-def present_agents(monthly_rate, agents, days, discount_percent, *, price_digits=2,
-                   quantity_digits=2, rounding=Decimal("0.01")):
+def present_agents(
+    monthly_rate,
+    agents,
+    days,
+    discount_percent,
+    *,
+    price_digits=2,
+    quantity_digits=2,
+    rounding=Decimal("0.01"),
+):
     """(quantity, unit price, discount, amount) of an invoice line billing ``agents`` agents
     for ``days`` at ``monthly_rate``, as Odoo computes it: ``agents`` x the prorated price when
     that price is a whole number of price steps, else 1 x the exact amount; the discount on
@@ -134,15 +145,22 @@ def presented_agent_price(monthly_rate, agents, discount_percent, **presentation
     def price(days):
         if not days:
             return _ZERO
-        return present_agents(monthly_rate, agents, days, discount_percent,
-                              **presentation)[3]
+        return present_agents(monthly_rate, agents, days, discount_percent, **presentation)[3]
 
     return price
 
 
-def agent_dues(spans: Iterable[AgentSpan], cycle, until, *, contract_start=None,
-               contract_end=None, discount_percent=_ZERO, rounding=Decimal("0.01"),
-               price=None):
+def agent_dues(
+    spans: Iterable[AgentSpan],
+    cycle,
+    until,
+    *,
+    contract_start=None,
+    contract_end=None,
+    discount_percent=_ZERO,
+    rounding=Decimal("0.01"),
+    price=None,
+):
     """Due items of deployments, per billing period, for days up to ``until`` (inclusive)
     and inside the contract. ``price(monthly_rate, agents)`` makes a key's price function
     (default: exact proration less the discount, rounded once)."""
@@ -155,17 +173,22 @@ def agent_dues(spans: Iterable[AgentSpan], cycle, until, *, contract_start=None,
             continue
         for period_start, period_end in periods(start, end, cycle):
             days = DaySet.span(max(start, period_start), min(end, period_end))
-            key = ("agents", span.ref, period_start, span.agents, span.monthly_rate,
-                   span.price_ref)
+            key = ("agents", span.ref, period_start, span.agents, span.monthly_rate, span.price_ref)
             if key in by_key:
                 days = by_key[key][0] | days
             by_key[key] = (days, span, period_end)
     if price is None:
+
         def price(monthly_rate, agents):
             return agent_price(monthly_rate, agents, discount_percent, rounding)
+
     return [
-        Due(key, days, price(span.monthly_rate, span.agents),
-            {"kind": "agents", "span": span, "period": (key[2], period_end)})
+        Due(
+            key,
+            days,
+            price(span.monthly_rate, span.agents),
+            {"kind": "agents", "span": span, "period": (key[2], period_end)},
+        )
         for key, (days, span, period_end) in by_key.items()
     ]
 
@@ -195,15 +218,31 @@ def usage_amount(records, base_price: UsagePrice, slice_prices, discount_percent
             else:
                 own += billable
         own = max(own, _ZERO)
-        amount = usage_charge(
-            UsagePrice(model=base_price.model, unit_price=base_price.unit_price,
-                       bands=base_price.bands, package_size=base_price.package_size),
-            own).amount + flat
+        amount = (
+            usage_charge(
+                UsagePrice(
+                    model=base_price.model,
+                    unit_price=base_price.unit_price,
+                    bands=base_price.bands,
+                    package_size=base_price.package_size,
+                ),
+                own,
+            ).amount
+            + flat
+        )
         return amount * (1 - to_decimal(discount_percent) / _HUNDRED)
 
 
-def usage_dues(records: Iterable[UsageRecord], cycle, until, *, price_for: Callable,
-               slice_prices=None, discount_percent=_ZERO, rounding=Decimal("0.01")):
+def usage_dues(
+    records: Iterable[UsageRecord],
+    cycle,
+    until,
+    *,
+    price_for: Callable,
+    slice_prices=None,
+    discount_percent=_ZERO,
+    rounding=Decimal("0.01"),
+):
     """Due items of usage records dated up to ``until``, per metric and billing period.
 
     ``price_for(metric, period_start)`` gives the metric's UsagePrice for that period (the tier
@@ -216,7 +255,8 @@ def usage_dues(records: Iterable[UsageRecord], cycle, until, *, price_for: Calla
             continue
         period_start, period_end = period_bounds(record.day, cycle)
         groups.setdefault(("usage", record.metric, period_start), (period_end, {}))[1][
-            record.ref] = record
+            record.ref
+        ] = record
     dues = []
     for key, (period_end, by_ref) in groups.items():
         base = price_for(key[1], key[2])
@@ -228,16 +268,30 @@ def usage_dues(records: Iterable[UsageRecord], cycle, until, *, price_for: Calla
                 chosen = [by_ref[ref] for ref in units]
             except KeyError as exc:
                 raise PricingError(f"usage record {exc.args[0]!r} is not due") from None
-            return round_money(usage_amount(chosen, base, slice_prices, discount_percent),
-                               rounding)
+            return round_money(usage_amount(chosen, base, slice_prices, discount_percent), rounding)
 
-        dues.append(Due(key, frozenset(by_ref), price,
-                        {"kind": "usage", "period": (key[2], period_end), "price": base}))
+        dues.append(
+            Due(
+                key,
+                frozenset(by_ref),
+                price,
+                {"kind": "usage", "period": (key[2], period_end), "price": base},
+            )
+        )
     return dues
 
 
-def minimum_dues(contract, minimum_per_month, dues, cycle, *, contract_start, contract_end,
-                 until, rounding=Decimal("0.01")):
+def minimum_dues(
+    contract,
+    minimum_per_month,
+    dues,
+    cycle,
+    *,
+    contract_start,
+    contract_end,
+    until,
+    rounding=Decimal("0.01"),
+):
     """True-up items of a monthly minimum commitment, per billing period fully past ``until``:
     what the period's other dues leave below the (prorated) minimum."""
     minimum_per_month = to_decimal(minimum_per_month)
@@ -257,14 +311,17 @@ def minimum_dues(contract, minimum_per_month, dues, cycle, *, contract_start, co
         if period_end > until and (contract_end is None or contract_end > until):
             continue  # the period is not over: its usage is not all in yet
         factor = proration_fraction(contract_start, contract_end, period_start, period_end)
-        minimum = round_money(fraction_to_decimal(Fraction(minimum_per_month) * factor),
-                              rounding)
+        minimum = round_money(fraction_to_decimal(Fraction(minimum_per_month) * factor), rounding)
         with calc_context():
             gap = minimum - by_period.get(period_start, _ZERO)
         if gap <= 0:
             continue
-        result.append(Due(("minimum", contract, period_start), frozenset([period_start]),
-                          lambda units, gap=gap: gap if units else _ZERO,
-                          {"kind": "minimum", "period": (period_start, period_end),
-                           "minimum": minimum}))
+        result.append(
+            Due(
+                ("minimum", contract, period_start),
+                frozenset([period_start]),
+                lambda units, gap=gap: gap if units else _ZERO,
+                {"kind": "minimum", "period": (period_start, period_end), "minimum": minimum},
+            )
+        )
     return result

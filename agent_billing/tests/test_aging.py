@@ -13,6 +13,7 @@ Client B
   CN_B    2025-03-01   100.00  credit note left open (unapplied credit)
   PAY_B   2025-03-05    50.00  customer payment not matched to any invoice
 """
+
 from datetime import date
 
 from freezegun import freeze_time
@@ -26,25 +27,48 @@ from .common import AgentBillingCommon
 
 @tagged("post_install", "-at_install")
 class TestAging(AgentBillingCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         Term = cls.env["account.payment.term"]
-        cls.term_30 = Term.create({
-            "name": "Net 30 (aging test)",
-            "line_ids": [Command.create({"value": "percent", "value_amount": 100.0,
-                                        "delay_type": "days_after", "nb_days": 30})],
-        })
-        cls.term_50_50 = Term.create({
-            "name": "50% now, 50% 30 days (aging test)",
-            "line_ids": [
-                Command.create({"value": "percent", "value_amount": 50.0,
-                                "delay_type": "days_after", "nb_days": 0}),
-                Command.create({"value": "percent", "value_amount": 50.0,
-                                "delay_type": "days_after", "nb_days": 30}),
-            ],
-        })
+        cls.term_30 = Term.create(
+            {
+                "name": "Net 30 (aging test)",
+                "line_ids": [
+                    Command.create(
+                        {
+                            "value": "percent",
+                            "value_amount": 100.0,
+                            "delay_type": "days_after",
+                            "nb_days": 30,
+                        }
+                    )
+                ],
+            }
+        )
+        cls.term_50_50 = Term.create(
+            {
+                "name": "50% now, 50% 30 days (aging test)",
+                "line_ids": [
+                    Command.create(
+                        {
+                            "value": "percent",
+                            "value_amount": 50.0,
+                            "delay_type": "days_after",
+                            "nb_days": 0,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "value": "percent",
+                            "value_amount": 50.0,
+                            "delay_type": "days_after",
+                            "nb_days": 30,
+                        }
+                    ),
+                ],
+            }
+        )
         cls.bank = cls.company_data["default_journal_bank"]
         cls.cash = cls.company_data["default_journal_cash"]
 
@@ -53,60 +77,85 @@ class TestAging(AgentBillingCommon):
         cls._pay(cls.inv_a1, 600.0, date(2025, 4, 15), cls.cash)
 
         cls.inv_a2 = cls._invoice(cls.client_a, date(2025, 2, 1), 1500.0, cls.term_50_50)
-        cls.cn_a = cls._invoice(cls.client_a, date(2025, 2, 20), 300.0, None,
-                                move_type="out_refund")
+        cls.cn_a = cls._invoice(
+            cls.client_a, date(2025, 2, 20), 300.0, None, move_type="out_refund"
+        )
         cls.inv_a2.js_assign_outstanding_line(cls._receivable(cls.cn_a).id)
 
         cls.inv_b1 = cls._invoice(cls.client_b, date(2024, 12, 1), 800.0, cls.term_30)
-        cls.cn_b = cls._invoice(cls.client_b, date(2025, 3, 1), 100.0, None,
-                                move_type="out_refund")
-        cls.pay_b = cls.env["account.payment"].create({
-            "payment_type": "inbound", "partner_type": "customer",
-            "partner_id": cls.client_b.id, "amount": 50.0, "date": date(2025, 3, 5),
-            "journal_id": cls.bank.id,
-        })
+        cls.cn_b = cls._invoice(cls.client_b, date(2025, 3, 1), 100.0, None, move_type="out_refund")
+        cls.pay_b = cls.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": cls.client_b.id,
+                "amount": 50.0,
+                "date": date(2025, 3, 5),
+                "journal_id": cls.bank.id,
+            }
+        )
         cls.pay_b.action_post()
 
     # ------------------------------------------------------------------ helpers
 
     @classmethod
     def _invoice(cls, partner, when, amount, term, move_type="out_invoice"):
-        move = cls.env["account.move"].create({
-            "move_type": move_type,
-            "partner_id": partner.id,
-            "invoice_date": when,
-            "date": when,
-            "invoice_payment_term_id": term.id if term else False,
-            "invoice_line_ids": [Command.create({
-                "name": "AI agents", "quantity": 1.0, "price_unit": amount,
-                "tax_ids": [Command.clear()],
-            })],
-        })
+        move = cls.env["account.move"].create(
+            {
+                "move_type": move_type,
+                "partner_id": partner.id,
+                "invoice_date": when,
+                "date": when,
+                "invoice_payment_term_id": term.id if term else False,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "AI agents",
+                            "quantity": 1.0,
+                            "price_unit": amount,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
         move.action_post()
         return move
 
     @classmethod
     def _receivable(cls, move):
         return move.line_ids.filtered(
-            lambda line: line.account_id.account_type == "asset_receivable")
+            lambda line: line.account_id.account_type == "asset_receivable"
+        )
 
     @classmethod
     def _pay(cls, invoice, amount, when, journal, method_line=None):
-        wizard = cls.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids,
-        ).create({
-            "amount": amount,
-            "payment_date": when,
-            "journal_id": journal.id,
-            **({"payment_method_line_id": method_line.id} if method_line else {}),
-        })
+        wizard = (
+            cls.env["account.payment.register"]
+            .with_context(
+                active_model="account.move",
+                active_ids=invoice.ids,
+            )
+            .create(
+                {
+                    "amount": amount,
+                    "payment_date": when,
+                    "journal_id": journal.id,
+                    **({"payment_method_line_id": method_line.id} if method_line else {}),
+                }
+            )
+        )
         return wizard._create_payments()
 
     def _aging(self, as_of, partners=None):
         partners = partners or (self.client_a | self.client_b)
-        return self.env["agent.billing.aging"].with_context(
-            agent_aging_date=as_of,
-        ).search([("partner_id", "in", partners.ids)])
+        return (
+            self.env["agent.billing.aging"]
+            .with_context(
+                agent_aging_date=as_of,
+            )
+            .search([("partner_id", "in", partners.ids)])
+        )
 
     def _buckets(self, rows, partner):
         """{bucket: total} of one client, from the rows."""
@@ -123,8 +172,10 @@ class TestAging(AgentBillingCommon):
     def test_scenario_setup(self):
         """The scenario is what the test computes by hand from."""
         self.assertEqual(self._receivable(self.inv_a1).date_maturity, date(2025, 1, 31))
-        self.assertEqual(self._receivable(self.inv_a2).sorted("date_maturity").mapped(
-            "date_maturity"), [date(2025, 2, 1), date(2025, 3, 3)])
+        self.assertEqual(
+            self._receivable(self.inv_a2).sorted("date_maturity").mapped("date_maturity"),
+            [date(2025, 2, 1), date(2025, 3, 3)],
+        )
         self.assertEqual(self.inv_a1.payment_state, "paid")
         self.assertEqual(self.inv_a2.amount_residual, 1200.0)
         self.assertEqual(self.inv_b1.payment_state, "not_paid")
@@ -183,8 +234,7 @@ class TestAging(AgentBillingCommon):
         self.assertEqual(a2.mapped("days_overdue"), [88, 58])
         self.assertEqual(self._buckets(rows, self.client_a), {"61_90": 450.0, "31_60": 750.0})
         # B: 120 days -> 90+; both credits (credit note, unapplied payment) reduce the total
-        self.assertEqual(self._buckets(rows, self.client_b),
-                         {"90_plus": 800.0, "current": -150.0})
+        self.assertEqual(self._buckets(rows, self.client_b), {"90_plus": 800.0, "current": -150.0})
         pay = self._rows_of(rows, self.pay_b.move_id)
         self.assertEqual((pay.kind, pay.amount_residual, pay.bucket), ("payment", -50.0, "current"))
         # oldest first: B1 (120 days), A2 first installment (88), second (58), then credits
@@ -205,40 +255,60 @@ class TestAging(AgentBillingCommon):
         a_rows = rows.filtered(lambda r: r.partner_id == self.client_a)
         self.assertEqual(round(sum(a_rows.mapped("amount_residual")), 2), 1200.0)
         self.assertEqual(set(rows.mapped("as_of_date")), {fields.Date.context_today(Aging)})
-        self.assertEqual(sorted(rows.filtered(lambda r: r.partner_id == self.client_b)
-                                .mapped("amount_residual")), [-100.0, -50.0, 800.0])
+        self.assertEqual(
+            sorted(
+                rows.filtered(lambda r: r.partner_id == self.client_b).mapped("amount_residual")
+            ),
+            [-100.0, -50.0, 800.0],
+        )
 
     def test_grouped_by_client_oldest_first(self):
         Aging = self.env["agent.billing.aging"].with_context(agent_aging_date="2025-03-02")
         domain = [("partner_id", "in", (self.client_a | self.client_b).ids)]
         # what the web client sends for the list grouped by client with default_order
-        groups = Aging.read_group(domain, ["days_overdue", "amount_residual", "amount_1_30"],
-                                  ["partner_id"], orderby="days_overdue desc")
-        self.assertEqual([g["partner_id"][0] for g in groups],
-                         [self.client_b.id, self.client_a.id])
+        groups = Aging.read_group(
+            domain,
+            ["days_overdue", "amount_residual", "amount_1_30"],
+            ["partner_id"],
+            orderby="days_overdue desc",
+        )
+        self.assertEqual([g["partner_id"][0] for g in groups], [self.client_b.id, self.client_a.id])
         self.assertEqual([g["days_overdue"] for g in groups], [61, 30])
         self.assertEqual([g["amount_residual"] for g in groups], [700.0, 1800.0])
         self.assertEqual([g["amount_1_30"] for g in groups], [0.0, 1050.0])
         # grouped by bucket: in aging order, empty buckets shown too
         buckets = Aging.read_group(domain, ["amount_residual"], ["bucket"])
-        self.assertEqual([g["bucket"] for g in buckets],
-                         ["current", "1_30", "31_60", "61_90", "90_plus"])
+        self.assertEqual(
+            [g["bucket"] for g in buckets], ["current", "1_30", "31_60", "61_90", "90_plus"]
+        )
         self.assertEqual([g["amount_residual"] for g in buckets], [650.0, 1050.0, 0, 800.0, 0])
         # pivot: clients x buckets
-        cells = dict(((p.id, b), amount) for p, b, amount in Aging._read_group(
-            domain, ["partner_id", "bucket"], ["amount_residual:sum"]))
-        self.assertEqual(cells, {
-            (self.client_a.id, "current"): 750.0, (self.client_a.id, "1_30"): 1050.0,
-            (self.client_b.id, "current"): -100.0, (self.client_b.id, "61_90"): 800.0,
-        })
+        cells = dict(
+            ((p.id, b), amount)
+            for p, b, amount in Aging._read_group(
+                domain, ["partner_id", "bucket"], ["amount_residual:sum"]
+            )
+        )
+        self.assertEqual(
+            cells,
+            {
+                (self.client_a.id, "current"): 750.0,
+                (self.client_a.id, "1_30"): 1050.0,
+                (self.client_b.id, "current"): -100.0,
+                (self.client_b.id, "61_90"): 800.0,
+            },
+        )
 
     def test_drill_down_opens_invoice(self):
         row = self._rows_of(self._aging(date(2025, 3, 2)), self.inv_a1)
         action = row.action_open_move()
         self.assertEqual((action["res_model"], action["res_id"]), ("account.move", self.inv_a1.id))
         # the pivot's drill-down is a domain on the rows, still as of the action's date
-        cell = self.env["agent.billing.aging"].with_context(agent_aging_date="2025-03-02").search(
-            [("partner_id", "=", self.client_a.id), ("bucket", "=", "1_30")])
+        cell = (
+            self.env["agent.billing.aging"]
+            .with_context(agent_aging_date="2025-03-02")
+            .search([("partner_id", "=", self.client_a.id), ("bucket", "=", "1_30")])
+        )
         self.assertEqual(cell.move_id, self.inv_a1 | self.inv_a2)
 
     def test_wizard_opens_aging_as_of_date(self):
@@ -247,11 +317,16 @@ class TestAging(AgentBillingCommon):
         self.assertEqual(action["res_model"], "agent.billing.aging")
         self.assertEqual(action["context"]["agent_aging_date"], "2025-03-02")
         self.assertTrue(action["context"]["search_default_group_by_partner"])
-        rows = self.env["agent.billing.aging"].with_context(**action["context"]).search(
-            [("partner_id", "=", self.client_a.id)])
+        rows = (
+            self.env["agent.billing.aging"]
+            .with_context(**action["context"])
+            .search([("partner_id", "=", self.client_a.id)])
+        )
         self.assertEqual(round(sum(rows.mapped("amount_residual")), 2), 1800.0)
-        self.assertEqual(self.env["agent.billing.aging.wizard"].create({}).date,
-                         fields.Date.context_today(wizard))
+        self.assertEqual(
+            self.env["agent.billing.aging.wizard"].create({}).date,
+            fields.Date.context_today(wizard),
+        )
 
     def test_bad_date_is_refused(self):
         with self.assertRaisesRegex(UserError, "2025-13-45 is not a valid as-of date"):
@@ -263,8 +338,9 @@ class TestAging(AgentBillingCommon):
         History = self.env["agent.billing.payment.history"]
         rows = History.search([("partner_id", "=", self.client_a.id)], order="date, id")
         self.assertEqual(rows.mapped("kind"), ["payment", "credit_note", "payment"])
-        self.assertEqual(rows.mapped("date"),
-                         [date(2025, 2, 10), date(2025, 2, 20), date(2025, 4, 15)])
+        self.assertEqual(
+            rows.mapped("date"), [date(2025, 2, 10), date(2025, 2, 20), date(2025, 4, 15)]
+        )
         self.assertEqual(rows.mapped("amount"), [400.0, 300.0, 600.0])
         self.assertEqual(rows.mapped("move_id"), self.inv_a1 | self.inv_a2)
         # A1 dated 01-01, due 01-31: paid after 40 days (10 late), then 104 days (74 late);
@@ -283,8 +359,9 @@ class TestAging(AgentBillingCommon):
         self.assertFalse(History.search([("partner_id", "=", self.client_b.id)]))
 
     def test_history_on_contact_goes_to_company(self):
-        contact = self.env["res.partner"].create({"name": "A's accountant",
-                                                  "parent_id": self.client_a.id})
+        contact = self.env["res.partner"].create(
+            {"name": "A's accountant", "parent_id": self.client_a.id}
+        )
         action = contact.action_view_agent_payment_history()
         self.assertEqual(action["domain"], [("partner_id", "=", self.client_a.id)])
         self.assertEqual(contact.agent_payment_count, 3)
@@ -309,9 +386,13 @@ class TestAging(AgentBillingCommon):
 
     def test_register_payment_updates_outstanding_at_once(self):
         client = self._create_client("Client C", "CLC")
-        checks = self.env["account.journal"].create({
-            "name": "Checks received", "code": "CHKR", "type": "bank",
-        })
+        checks = self.env["account.journal"].create(
+            {
+                "name": "Checks received",
+                "code": "CHKR",
+                "type": "bank",
+            }
+        )
         invoice = self._invoice(client, date(2025, 6, 1), 900.0, self.term_50_50)
         self.assertEqual(client.agent_outstanding, 900.0)
 
@@ -326,7 +407,8 @@ class TestAging(AgentBillingCommon):
             return round(sum(rows.mapped("amount_residual")), 2)
 
         manual_in = self.bank.inbound_payment_method_line_ids.filtered(
-            lambda m: m.code == "manual")[:1]
+            lambda m: m.code == "manual"
+        )[:1]
         self._pay(invoice, 300.0, date(2025, 6, 5), self.bank, manual_in)
         self.assertEqual(invoice.payment_state, "partial")
         self.assertEqual(outstanding(), 600.0)
@@ -336,16 +418,17 @@ class TestAging(AgentBillingCommon):
         self.assertEqual(outstanding(), 400.0)
         self.assertEqual(aged_today(), 400.0)
         # both installments: the first (450) is paid off, 50 of the second too
-        self.assertEqual(self._receivable(invoice).sorted("date_maturity").mapped(
-            "amount_residual"), [0.0, 400.0])
+        self.assertEqual(
+            self._receivable(invoice).sorted("date_maturity").mapped("amount_residual"),
+            [0.0, 400.0],
+        )
 
         self._pay(invoice, 400.0, date(2025, 7, 2), checks)
         self.assertEqual(invoice.payment_state, "paid")
         self.assertEqual(outstanding(), 0.0)
         self.assertEqual(aged_today(), 0.0)
 
-        history = self.env["agent.billing.payment.history"].search(
-            [("partner_id", "=", client.id)])
+        history = self.env["agent.billing.payment.history"].search([("partner_id", "=", client.id)])
         self.assertEqual(set(history.mapped("kind")), {"payment"})
         self.assertEqual(round(sum(history.mapped("amount")), 2), 900.0)
         self.assertEqual(history.payment_id.journal_id, self.bank | self.cash | checks)

@@ -9,8 +9,11 @@ from odoo.tools import mute_logger
 
 from .common import AgentBillingCommon
 
-MARCH = {"period_start": date(2025, 3, 1), "period_end": date(2025, 3, 31),
-         "invoice_date": date(2025, 4, 1)}
+MARCH = {
+    "period_start": date(2025, 3, 1),
+    "period_end": date(2025, 3, 31),
+    "invoice_date": date(2025, 4, 1),
+}
 
 
 @tagged("post_install", "-at_install")
@@ -27,8 +30,9 @@ class TestBillingRun(AgentBillingCommon):
         # 2. usage-based on the tier: 6,000 tasks graduated = 470.00
         cls.c_grad = cls._create_client("Graduated Inc", "GRAD")
         cls.k_grad = cls._contract(cls.c_grad, "usage", tier=cls.tier)
-        cls.u_grad = cls._usage(cls.c_grad, cls.metric_task, 2500, datetime(2025, 3, 2), "g1") | \
-            cls._usage(cls.c_grad, cls.metric_task, 3500, datetime(2025, 3, 20), "g2")
+        cls.u_grad = cls._usage(
+            cls.c_grad, cls.metric_task, 2500, datetime(2025, 3, 2), "g1"
+        ) | cls._usage(cls.c_grad, cls.metric_task, 3500, datetime(2025, 3, 20), "g2")
         # 3. tier with minimum commitment: 2 x 90 + 500 x 0.10 = 230 -> true-up 770
         cls.c_min = cls._create_client("Minimum SA", "MIN")
         cls.k_min = cls._contract(cls.c_min, "contract", tier=cls.tier)
@@ -39,10 +43,14 @@ class TestBillingRun(AgentBillingCommon):
         cls.c_ovr = cls._create_client("Override GmbH", "OVR")
         cls.k_ovr = cls._contract(cls.c_ovr, "per_agent")
         cls._deploy(cls.c_ovr, cls.agent_sales, 1, date(2025, 1, 1))
-        cls.env["agent.billing.price.override"].create({
-            "partner_id": cls.c_ovr.id, "product_id": cls.agent_sales.id,
-            "monthly_rate": 250.0, "date_from": date(2025, 3, 11),
-        })
+        cls.env["agent.billing.price.override"].create(
+            {
+                "partner_id": cls.c_ovr.id,
+                "product_id": cls.agent_sales.id,
+                "monthly_rate": 250.0,
+                "date_from": date(2025, 3, 11),
+            }
+        )
 
     def _run(self, **vals):
         return self.env["agent.billing.run"].create({**MARCH, **vals})
@@ -64,19 +72,37 @@ class TestBillingRun(AgentBillingCommon):
         run.action_create_invoices()
         self.assertEqual(run.state, "invoiced")
         self.assertEqual(len(run.move_ids), 4)
-        self.assertTrue(all(m.state == "draft" and m.move_type == "out_invoice"
-                            for m in run.move_ids))
+        self.assertTrue(
+            all(m.state == "draft" and m.move_type == "out_invoice" for m in run.move_ids)
+        )
         mid = self._invoice(run, self.c_mid)
-        self.assertRecordValues(mid.invoice_line_ids, [{
-            "product_id": self.agent_support.id, "quantity": 1.0, "price_unit": 154.84,
-            "agent_count": 3, "agent_days": 16, "agent_days_in_period": 31,
-            "agent_deployment_id": self.d_mid.id, "agent_kind": "agents",
-        }])
+        self.assertRecordValues(
+            mid.invoice_line_ids,
+            [
+                {
+                    "product_id": self.agent_support.id,
+                    "quantity": 1.0,
+                    "price_unit": 154.84,
+                    "agent_count": 3,
+                    "agent_days": 16,
+                    "agent_days_in_period": 31,
+                    "agent_deployment_id": self.d_mid.id,
+                    "agent_kind": "agents",
+                }
+            ],
+        )
         self.assertIn("3 agent(s)", mid.invoice_line_ids.name)
         self.assertEqual(mid.invoice_line_ids.tax_ids, self.tax_sale_a)
-        self.assertEqual((mid.agent_contract_id, mid.agent_period_start, mid.agent_period_end,
-                          mid.agent_run_id, mid.invoice_date),
-                         (self.k_mid, date(2025, 3, 1), date(2025, 3, 31), run, date(2025, 4, 1)))
+        self.assertEqual(
+            (
+                mid.agent_contract_id,
+                mid.agent_period_start,
+                mid.agent_period_end,
+                mid.agent_run_id,
+                mid.invoice_date,
+            ),
+            (self.k_mid, date(2025, 3, 1), date(2025, 3, 31), run, date(2025, 4, 1)),
+        )
         if not self.k_mid.payment_term_id:
             self.assertEqual(mid.invoice_date_due, date(2025, 4, 1), "due on the invoice date")
         grad = self._invoice(run, self.c_grad)
@@ -87,17 +113,18 @@ class TestBillingRun(AgentBillingCommon):
         self.assertIn("1,000 at 0.1000", grad.invoice_line_ids.agent_band_summary)
         self.assertTrue(all(self.u_grad.mapped("billed")))
         mini = self._invoice(run, self.c_min)
-        self.assertEqual(mini.invoice_line_ids.mapped("agent_kind"),
-                         ["agents", "usage", "minimum"])
+        self.assertEqual(mini.invoice_line_ids.mapped("agent_kind"), ["agents", "usage", "minimum"])
         self.assertEqual(mini.invoice_line_ids.mapped("price_subtotal"), [180.0, 50.0, 770.0])
         self.assertEqual(mini.invoice_line_ids[2].product_id, self.commitment)
         ovr = self._invoice(run, self.c_ovr)
         self.assertEqual(sorted(ovr.invoice_line_ids.mapped("price_subtotal")), [96.77, 169.35])
-        self.assertEqual(sorted(ovr.invoice_line_ids.mapped("agent_price_source")),
-                         ["catalog", "override"])
+        self.assertEqual(
+            sorted(ovr.invoice_line_ids.mapped("agent_price_source")), ["catalog", "override"]
+        )
         for move in run.move_ids:  # the invoice total equals the sum of its lines
-            self.assertAlmostEqual(move.amount_untaxed,
-                                   sum(move.invoice_line_ids.mapped("price_subtotal")))
+            self.assertAlmostEqual(
+                move.amount_untaxed, sum(move.invoice_line_ids.mapped("price_subtotal"))
+            )
         run.action_post()
         self.assertEqual(run.state, "posted")
         self.assertEqual(set(run.move_ids.mapped("state")), {"posted"})
@@ -114,8 +141,11 @@ class TestBillingRun(AgentBillingCommon):
         # a new run after cancelling (not possible: posted) -> a run for the same contracts in
         # another period is fine, and the March invoices are untouched
         before = {m.id: m.amount_total for m in run.move_ids}
-        april = self._run(period_start=date(2025, 4, 1), period_end=date(2025, 4, 30),
-                          invoice_date=date(2025, 5, 1))
+        april = self._run(
+            period_start=date(2025, 4, 1),
+            period_end=date(2025, 4, 30),
+            invoice_date=date(2025, 5, 1),
+        )
         april.action_compute()
         april.action_create_invoices()
         self.assertEqual({m.id: m.amount_total for m in run.move_ids}, before)
@@ -227,22 +257,36 @@ class TestBillingRun(AgentBillingCommon):
         self.assertIsInstance(rows[0][3], datetime)  # dates are typed cells
         self.assertEqual(sheet.cell(row=6, column=7).value, "=SUM(G2:G5)")
         named = [cell for cell in sheet["A"] if "HYPERLINK" in str(cell.value)]
-        self.assertEqual([(c.value, c.data_type) for c in named],
-                         [('=HYPERLINK("http://x.example","y")', "s")])
+        self.assertEqual(
+            [(c.value, c.data_type) for c in named], [('=HYPERLINK("http://x.example","y")', "s")]
+        )
 
     def test_quarterly_and_advance_plans(self):
         # drafts: the plan does not depend on the state, and the clients have live contracts
-        quarterly = self._contract(self.c_mid, "per_agent", billing_cycle="quarterly",
-                                   state="draft", start=date(2025, 1, 1))
+        quarterly = self._contract(
+            self.c_mid,
+            "per_agent",
+            billing_cycle="quarterly",
+            state="draft",
+            start=date(2025, 1, 1),
+        )
         self.assertIsNone(quarterly._billing_plan(date(2025, 2, 1), date(2025, 2, 28)))
-        self.assertEqual(quarterly._billing_plan(date(2025, 3, 1), date(2025, 3, 31)),
-            (date(2025, 1, 1), date(2025, 3, 31), date(2025, 1, 1), date(2025, 3, 31)))
-        advance = self._contract(self.c_ovr, "contract", tier=self.tier,
-                                 billing_timing="advance", start=date(2025, 2, 1),
-                                 state="draft")
-        self.assertEqual(advance._billing_plan(date(2025, 3, 1), date(2025, 3, 31)),
-                         (date(2025, 4, 1), date(2025, 4, 30), date(2025, 3, 1),
-                          date(2025, 3, 31)))
+        self.assertEqual(
+            quarterly._billing_plan(date(2025, 3, 1), date(2025, 3, 31)),
+            (date(2025, 1, 1), date(2025, 3, 31), date(2025, 1, 1), date(2025, 3, 31)),
+        )
+        advance = self._contract(
+            self.c_ovr,
+            "contract",
+            tier=self.tier,
+            billing_timing="advance",
+            start=date(2025, 2, 1),
+            state="draft",
+        )
+        self.assertEqual(
+            advance._billing_plan(date(2025, 3, 1), date(2025, 3, 31)),
+            (date(2025, 4, 1), date(2025, 4, 30), date(2025, 3, 1), date(2025, 3, 31)),
+        )
 
     def test_manual_invoice_wizard(self):
         form = Form(self.env["agent.billing.manual.invoice"])
@@ -259,13 +303,19 @@ class TestBillingRun(AgentBillingCommon):
         self.assertEqual(move.amount_untaxed, 870.0)
         self.assertEqual(self.u_grad.invoice_id, move)
         # the same contract and period cannot be invoiced twice, whoever creates it
-        again = self.env["agent.billing.manual.invoice"].create({
-            "partner_id": self.c_grad.id, "contract_id": self.k_grad.id,
-            "period_start": date(2025, 3, 1), "period_end": date(2025, 3, 31),
-            "line_ids": [Command.create({"name": "x", "price_unit": 1.0})],
-        })
-        with mute_logger("odoo.sql_db"), \
-                self.assertRaisesRegex(UserError, r"already has an invoice"):
+        again = self.env["agent.billing.manual.invoice"].create(
+            {
+                "partner_id": self.c_grad.id,
+                "contract_id": self.k_grad.id,
+                "period_start": date(2025, 3, 1),
+                "period_end": date(2025, 3, 31),
+                "line_ids": [Command.create({"name": "x", "price_unit": 1.0})],
+            }
+        )
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaisesRegex(UserError, r"already has an invoice"),
+        ):
             again.action_create_invoice()
         run = self._run()
         run.action_compute()
@@ -323,7 +373,8 @@ class TestBillingRun(AgentBillingCommon):
         self.env["account.move"]._cron_account_move_send(job_count=10)
         self.assertTrue(all(run.move_ids.mapped("is_move_sent")))
         for move in run.move_ids:
-            sent = move.message_ids.filtered(lambda m: m.message_type == "comment"
-                                             and m.attachment_ids)
+            sent = move.message_ids.filtered(
+                lambda m: m.message_type == "comment" and m.attachment_ids
+            )
             self.assertTrue(sent, f"{move.name} was e-mailed with its PDF")
             self.assertIn(move.partner_id, sent.partner_ids)

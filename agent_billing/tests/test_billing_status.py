@@ -9,8 +9,13 @@ from .common import AgentBillingCommon
 @tagged("post_install", "-at_install")
 class TestBillingStatus(AgentBillingCommon):
     def _invoice(self, amount=100.0, invoice_date=date(2025, 3, 1), post=True):
-        move = self.init_invoice("out_invoice", partner=self.client_a, invoice_date=invoice_date,
-                                 amounts=[amount], taxes=self.env["account.tax"])
+        move = self.init_invoice(
+            "out_invoice",
+            partner=self.client_a,
+            invoice_date=invoice_date,
+            amounts=[amount],
+            taxes=self.env["account.tax"],
+        )
         move.invoice_payment_term_id = self.env.ref("account.account_payment_term_30days")
         if post:
             move.action_post()
@@ -18,7 +23,8 @@ class TestBillingStatus(AgentBillingCommon):
 
     def _pay(self, move, amount, when=date(2025, 3, 10)):
         self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=move.ids,
+            active_model="account.move",
+            active_ids=move.ids,
         ).create({"amount": amount, "payment_date": when})._create_payments()
 
     def test_status_transitions(self):
@@ -49,10 +55,20 @@ class TestBillingStatus(AgentBillingCommon):
         cancelled.button_cancel()
         self.assertEqual(cancelled.agent_billing_status, "void")
         credited = self._invoice()
-        reversal = self.env["account.move.reversal"].with_context(
-            active_model="account.move", active_ids=credited.ids,
-        ).create({"journal_id": credited.journal_id.id, "reason": "error",
-                  "agent_credit_type": "error"})
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(
+                active_model="account.move",
+                active_ids=credited.ids,
+            )
+            .create(
+                {
+                    "journal_id": credited.journal_id.id,
+                    "reason": "error",
+                    "agent_credit_type": "error",
+                }
+            )
+        )
         reversal.refund_moves()
         credit_note = credited.reversal_move_ids
         credit_note.action_post()
@@ -80,9 +96,15 @@ class TestBillingStatus(AgentBillingCommon):
         self._pay(due_soon, 100.0, when=today)
         self.assertEqual(due_soon.agent_billing_status, "paid")
         self.assertEqual(
-            Move.search_count([("id", "in", (due_soon | due_later | paid).ids),
-                               ("agent_billing_status", "=", "overdue")]), 1,
-            "the status is stored and searchable")
+            Move.search_count(
+                [
+                    ("id", "in", (due_soon | due_later | paid).ids),
+                    ("agent_billing_status", "=", "overdue"),
+                ]
+            ),
+            1,
+            "the status is stored and searchable",
+        )
 
     def test_posting_a_late_invoice_makes_it_overdue_at_once(self):
         late = self._invoice(invoice_date=date(2025, 3, 1))  # due 2025-03-31, long past

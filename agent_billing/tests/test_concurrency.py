@@ -36,22 +36,43 @@ class TestBillingConcurrency(TransactionCase):
         self.period = {"period_start": date(2031, 3, 1), "period_end": date(2031, 3, 31)}
         with self._env(commit=True) as env:
             company = env.ref("base.main_company")
-            product = env["product.product"].create({
-                "name": f"Concurrency agent {tag}", "type": "service", "is_agent_type": True,
-                "agent_monthly_rate": 100.0, "company_id": company.id,
-            })
-            partner = env["res.partner"].create({"name": f"Concurrency client {tag}",
-                                                 "is_company": True})
-            contract = env["agent.billing.contract"].create({
-                "partner_id": partner.id, "billing_model": "per_agent",
-                "date_start": date(2031, 1, 1), "state": "active", "company_id": company.id,
-            })
-            env["agent.billing.deployment"].create({
-                "partner_id": partner.id, "product_id": product.id, "agent_count": 2,
-                "date_start": date(2031, 1, 1), "state": "active", "company_id": company.id,
-            })
-            self.ids = {"company": company.id, "product": product.id, "partner": partner.id,
-                        "contract": contract.id}
+            product = env["product.product"].create(
+                {
+                    "name": f"Concurrency agent {tag}",
+                    "type": "service",
+                    "is_agent_type": True,
+                    "agent_monthly_rate": 100.0,
+                    "company_id": company.id,
+                }
+            )
+            partner = env["res.partner"].create(
+                {"name": f"Concurrency client {tag}", "is_company": True}
+            )
+            contract = env["agent.billing.contract"].create(
+                {
+                    "partner_id": partner.id,
+                    "billing_model": "per_agent",
+                    "date_start": date(2031, 1, 1),
+                    "state": "active",
+                    "company_id": company.id,
+                }
+            )
+            env["agent.billing.deployment"].create(
+                {
+                    "partner_id": partner.id,
+                    "product_id": product.id,
+                    "agent_count": 2,
+                    "date_start": date(2031, 1, 1),
+                    "state": "active",
+                    "company_id": company.id,
+                }
+            )
+            self.ids = {
+                "company": company.id,
+                "product": product.id,
+                "partner": partner.id,
+                "contract": contract.id,
+            }
         self.addCleanup(self._cleanup)
 
     def _cleanup(self):
@@ -60,11 +81,15 @@ class TestBillingConcurrency(TransactionCase):
             moves = env["account.move"].search([("agent_contract_id", "=", contract.id)])
             moves.filtered(lambda m: m.state == "posted").button_draft()
             moves.with_context(force_delete=True).unlink()
-            env["agent.billing.run"].search([("period_start", "=", self.period["period_start"]),
-                                             ("company_id", "=", self.ids["company"])]).unlink()
-            env["agent.billing.deployment"].search([("contract_id", "=", False),
-                                                    ("partner_id", "=", self.ids["partner"])]
-                                                   ).unlink()
+            env["agent.billing.run"].search(
+                [
+                    ("period_start", "=", self.period["period_start"]),
+                    ("company_id", "=", self.ids["company"]),
+                ]
+            ).unlink()
+            env["agent.billing.deployment"].search(
+                [("contract_id", "=", False), ("partner_id", "=", self.ids["partner"])]
+            ).unlink()
             contract.unlink()
             env["product.product"].browse(self.ids["product"]).product_tmpl_id.unlink()
             env["res.partner"].browse(self.ids["partner"]).unlink()

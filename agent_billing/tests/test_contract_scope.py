@@ -23,19 +23,25 @@ class TestContractScope(AgentBillingCommon):
     def test_usage_contract_and_tier_contract_overlapping_is_refused(self):
         # symptom: a usage contract and a tier contract both billed the same usage
         usage = self._contract(self.client_a, "usage")
-        with self.assertRaisesRegex(ValidationError,
-                                    rf"{usage.name}.*usage|usage.*{usage.name}") as caught:
+        with self.assertRaisesRegex(
+            ValidationError, rf"{usage.name}.*usage|usage.*{usage.name}"
+        ) as caught:
             self._contract(self.client_a, "contract", tier=self.tier, start=date(2025, 3, 1))
         message = str(caught.exception)
         self.assertIn("Client A", message)
         self.assertRegex(message, r"AGC/|New|\w+/\d+")  # the second contract is named too
-        self.assertEqual(self.env["agent.billing.contract"].search_count(
-            [("partner_id", "=", self.client_a.id)]), 1)
+        self.assertEqual(
+            self.env["agent.billing.contract"].search_count(
+                [("partner_id", "=", self.client_a.id)]
+            ),
+            1,
+        )
 
     def test_activating_an_overlapping_draft_names_both_contracts(self):
         first = self._contract(self.client_a, "per_agent")
-        draft = self._contract(self.client_a, "contract", tier=self.tier,
-                               start=date(2025, 6, 1), state="draft")
+        draft = self._contract(
+            self.client_a, "contract", tier=self.tier, start=date(2025, 6, 1), state="draft"
+        )
         with self.assertRaisesRegex(ValidationError, "agents") as caught:
             draft.action_activate()
         self.assertIn(first.name, str(caught.exception))
@@ -80,8 +86,9 @@ class TestContractScopeConcurrency(TransactionCase):
     def setUp(self):
         super().setUp()
         with self._env() as env:
-            partner = env["res.partner"].create({
-                "name": f"Scope client {uuid.uuid4().hex[:6]}", "is_company": True})
+            partner = env["res.partner"].create(
+                {"name": f"Scope client {uuid.uuid4().hex[:6]}", "is_company": True}
+            )
             env.cr.commit()  # pylint: disable=invalid-commit
             self.partner_id = partner.id
         self.addCleanup(self._cleanup)
@@ -93,8 +100,12 @@ class TestContractScopeConcurrency(TransactionCase):
             env.cr.commit()  # pylint: disable=invalid-commit
 
     def _contract_vals(self, billing_model, start):
-        return {"partner_id": self.partner_id, "billing_model": billing_model,
-                "date_start": start, "state": "active"}
+        return {
+            "partner_id": self.partner_id,
+            "billing_model": billing_model,
+            "date_start": start,
+            "state": "active",
+        }
 
     def test_two_transactions_cannot_both_create_overlapping_contracts(self):
         with self._env() as env_a, self._env() as env_b:
@@ -102,18 +113,17 @@ class TestContractScopeConcurrency(TransactionCase):
             env_a["agent.billing.contract"].create(self._contract_vals("usage", date(2030, 1, 1)))
             env_a.cr.commit()  # pylint: disable=invalid-commit
             # B's snapshot does not hold A's contract: its ORM check would pass
-            self.assertFalse(env_b["agent.billing.contract"].search(
-                [("partner_id", "=", self.partner_id)]))
-            env_b["agent.billing.contract"].create(
-                self._contract_vals("usage", date(2030, 2, 1)))
+            self.assertFalse(
+                env_b["agent.billing.contract"].search([("partner_id", "=", self.partner_id)])
+            )
+            env_b["agent.billing.contract"].create(self._contract_vals("usage", date(2030, 2, 1)))
             env_b.flush_all()
-            with self.assertRaises(psycopg2.DatabaseError) as caught, \
-                    mute_logger("odoo.sql_db"):
+            with self.assertRaises(psycopg2.DatabaseError) as caught, mute_logger("odoo.sql_db"):
                 env_b.cr.commit()  # pylint: disable=invalid-commit
-            self.assertIsInstance(caught.exception, (pg_errors.ExclusionViolation,
-                                                     pg_errors.SerializationFailure))
+            self.assertIsInstance(
+                caught.exception, (pg_errors.ExclusionViolation, pg_errors.SerializationFailure)
+            )
         with self._env() as env:
-            contracts = env["agent.billing.contract"].search(
-                [("partner_id", "=", self.partner_id)])
+            contracts = env["agent.billing.contract"].search([("partner_id", "=", self.partner_id)])
             self.assertEqual(len(contracts), 1)
             self.assertEqual(contracts.date_start, date(2030, 1, 1))

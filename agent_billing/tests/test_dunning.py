@@ -29,9 +29,13 @@ class TestDunning(AgentBillingCommon):
 
     # --- helpers -------------------------------------------------------------------------------
     def _invoice(self, partner=None, amount=1000.0, due=None):
-        move = self.init_invoice("out_invoice", partner=partner or self.client_a,
-                                 invoice_date=DAY0, amounts=[amount],
-                                 taxes=self.env["account.tax"])
+        move = self.init_invoice(
+            "out_invoice",
+            partner=partner or self.client_a,
+            invoice_date=DAY0,
+            amounts=[amount],
+            taxes=self.env["account.tax"],
+        )
         move.invoice_payment_term_id = False
         move.invoice_date_due = due or day(10)
         move.action_post()
@@ -47,29 +51,44 @@ class TestDunning(AgentBillingCommon):
 
     def _timeline(self, move):
         """(day, step offset, state, skip code) of every log, oldest first."""
-        return [((log.date - DAY0).days, log.step_id.days, log.state, log.skip_code)
-                for log in self._logs(move)]
+        return [
+            ((log.date - DAY0).days, log.step_id.days, log.state, log.skip_code)
+            for log in self._logs(move)
+        ]
 
     def _pause(self, move, reason, until, today):
         action = move.action_agent_dunning_pause()
-        wizard = self.env[action["res_model"]].with_context(
-            agent_billing_today=today, **action["context"],
-        ).create({"reason": reason, "until": until})
+        wizard = (
+            self.env[action["res_model"]]
+            .with_context(
+                agent_billing_today=today,
+                **action["context"],
+            )
+            .create({"reason": reason, "until": until})
+        )
         self.assertEqual(wizard.move_ids, move)
         wizard.action_pause()
 
     def _pay(self, move, amount):
         self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=move.ids,
+            active_model="account.move",
+            active_ids=move.ids,
         ).create({"amount": amount, "payment_date": day(5)})._create_payments()
 
     def _tracked_fields(self, record):
         self.env.flush_all()
         self.env.cr.flush()  # tracking values are written on flush
-        return set(self.env["mail.tracking.value"].sudo().search([
-            ("mail_message_id.model", "=", record._name),
-            ("mail_message_id.res_id", "=", record.id),
-        ]).field_id.mapped("name"))
+        return set(
+            self.env["mail.tracking.value"]
+            .sudo()
+            .search(
+                [
+                    ("mail_message_id.model", "=", record._name),
+                    ("mail_message_id.res_id", "=", record.id),
+                ]
+            )
+            .field_id.mapped("name")
+        )
 
     @staticmethod
     def _text(body):
@@ -78,22 +97,29 @@ class TestDunning(AgentBillingCommon):
     # --- schedule ------------------------------------------------------------------------------
     def test_default_schedule(self):
         self.assertEqual(self.steps.mapped("days"), [-3, 0, 7, 14, 30])
-        self.assertEqual(self.steps.mapped("label"), [
-            "3 days before due", "On the due date", "7 days after due", "14 days after due",
-            "30 days after due",
-        ])
+        self.assertEqual(
+            self.steps.mapped("label"),
+            [
+                "3 days before due",
+                "On the due date",
+                "7 days after due",
+                "14 days after due",
+                "30 days after due",
+            ],
+        )
         self.assertTrue(all(self.steps.mapped("mail_template_id")))
         for template in self.steps.mapped("mail_template_id"):
             self.assertEqual(template.model, "account.move")
             self.assertEqual(template.lang, "{{ object.partner_id.lang }}")
-            self.assertEqual(template.report_template_ids,
-                             self.env.ref("account.account_invoices"))
+            self.assertEqual(template.report_template_ids, self.env.ref("account.account_invoices"))
         self.assertEqual(self.steps.filtered("create_activity"), self.step[30])
-        self.assertEqual(self.step[30].activity_type_id,
-                         self.env.ref("mail.mail_activity_data_call"))
+        self.assertEqual(
+            self.step[30].activity_type_id, self.env.ref("mail.mail_activity_data_call")
+        )
         # the main company has its own (installed) schedule, the copies are independent
-        main_steps = self.Step.sudo().search([
-            ("company_id", "=", self.env.ref("base.main_company").id)])
+        main_steps = self.Step.sudo().search(
+            [("company_id", "=", self.env.ref("base.main_company").id)]
+        )
         self.assertEqual(main_steps.mapped("days"), [-3, 0, 7, 14, 30])
         self.assertFalse(main_steps & self.steps)
         with self.assertRaisesRegex(UserError, "already has a dunning schedule"):
@@ -103,18 +129,27 @@ class TestDunning(AgentBillingCommon):
         with self.assertRaisesRegex(ValidationError, "does nothing"):
             self.Step.create({"name": "Nothing", "days": 45})
         with self.assertRaisesRegex(ValidationError, "mail template for invoices"):
-            self.Step.create({
-                "name": "Wrong model", "days": 45,
-                "mail_template_id": self.env["mail.template"].create({
-                    "name": "Partner template",
-                    "model_id": self.env.ref("base.model_res_partner").id,
-                }).id,
-            })
+            self.Step.create(
+                {
+                    "name": "Wrong model",
+                    "days": 45,
+                    "mail_template_id": self.env["mail.template"]
+                    .create(
+                        {
+                            "name": "Partner template",
+                            "model_id": self.env.ref("base.model_res_partner").id,
+                        }
+                    )
+                    .id,
+                }
+            )
         call = self.Step.create({"name": "Call only", "days": 45, "create_activity": True})
         self.assertEqual(call.label, "45 days after due")
         self.assertEqual(call.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
-        with mute_logger("odoo.sql_db"), \
-                self.assertRaisesRegex(IntegrityError, "company_days_uniq"):
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaisesRegex(IntegrityError, "company_days_uniq"),
+        ):
             self.Step.create({"name": "Twice", "days": 45, "create_activity": True})
 
     # --- the 45-day simulation -----------------------------------------------------------------
@@ -146,26 +181,36 @@ class TestDunning(AgentBillingCommon):
             if n == 20:
                 self.assertFalse(move.agent_dunning_paused, "the cron lifts the pause")
 
-        self.assertEqual(self._timeline(move), [
-            (7, -3, "sent", False),
-            (10, 0, "sent", False),
-            (17, 7, "skipped", "paused"),
-            (20, 7, "sent", False),      # the pause ended on day 19, still the current step
-            (24, 14, "skipped", "disputed"),
-            (28, 14, "sent", False),     # dispute cleared, still the current step
-            (40, 30, "sent", False),
-            (40, 30, "activity", False),
-        ])
-        self.assertEqual([(d, s, st) for d, s, st, _c in self._timeline(other)], [
-            (7, -3, "sent"), (10, 0, "sent"), (17, 7, "sent"), (24, 14, "sent"),
-            (40, 30, "sent"), (40, 30, "activity"),
-        ])
+        self.assertEqual(
+            self._timeline(move),
+            [
+                (7, -3, "sent", False),
+                (10, 0, "sent", False),
+                (17, 7, "skipped", "paused"),
+                (20, 7, "sent", False),  # the pause ended on day 19, still the current step
+                (24, 14, "skipped", "disputed"),
+                (28, 14, "sent", False),  # dispute cleared, still the current step
+                (40, 30, "sent", False),
+                (40, 30, "activity", False),
+            ],
+        )
+        self.assertEqual(
+            [(d, s, st) for d, s, st, _c in self._timeline(other)],
+            [
+                (7, -3, "sent"),
+                (10, 0, "sent"),
+                (17, 7, "sent"),
+                (24, 14, "sent"),
+                (40, 30, "sent"),
+                (40, 30, "activity"),
+            ],
+        )
         logs = self._logs(move)
         paused = logs.filtered(lambda log: log.skip_code == "paused")
-        self.assertEqual(paused.reason,
-                         f"Paused: Client on holiday until {format_date(self.env, day(19))}")
-        self.assertEqual(logs.filtered(lambda log: log.skip_code == "disputed").reason,
-                         "Disputed")
+        self.assertEqual(
+            paused.reason, f"Paused: Client on holiday until {format_date(self.env, day(19))}"
+        )
+        self.assertEqual(logs.filtered(lambda log: log.skip_code == "disputed").reason, "Disputed")
 
         # the mails: in the invoice's chatter, to the client, with the invoice attached
         sent = logs.filtered(lambda log: log.state == "sent")
@@ -180,14 +225,17 @@ class TestDunning(AgentBillingCommon):
             self.assertEqual(log.partner_id, self.client_a)
             self.assertEqual(len(message.attachment_ids), 1)
             self.assertTrue(message.attachment_ids.name.startswith(move.name))
-            self.assertIn(format_amount(self.env, 1000.0, move.currency_id),
-                          self._text(message.body))
+            self.assertIn(
+                format_amount(self.env, 1000.0, move.currency_id), self._text(message.body)
+            )
         self.assertEqual(
             [m.subject for m in sent.sorted("id").mail_message_id][-1],
             f"Final reminder: invoice {move.name} is overdue",
         )
-        self.assertTrue(self.env["mail.mail"].sudo().search([
-            ("mail_message_id", "in", messages.ids)]), "queued for the mail queue")
+        self.assertTrue(
+            self.env["mail.mail"].sudo().search([("mail_message_id", "in", messages.ids)]),
+            "queued for the mail queue",
+        )
 
         # the call at 30 days, for the salesperson
         activity = move.activity_ids
@@ -195,53 +243,74 @@ class TestDunning(AgentBillingCommon):
         self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
         self.assertEqual(activity.user_id, move.invoice_user_id)
         self.assertEqual(activity.date_deadline, day(40))
-        self.assertEqual(logs.filtered(lambda log: log.state == "activity").user_id,
-                         move.invoice_user_id)
+        self.assertEqual(
+            logs.filtered(lambda log: log.state == "activity").user_id, move.invoice_user_id
+        )
 
         # everything about the pause is in the chatter
-        self.assertLessEqual({"agent_dunning_paused", "agent_dunning_pause_reason",
-                              "agent_dunning_pause_until", "agent_disputed"},
-                             self._tracked_fields(move))
-        self.assertTrue(move.message_ids.filtered(
-            lambda m: "the dunning pause ended on" in (m.body or "")))
+        self.assertLessEqual(
+            {
+                "agent_dunning_paused",
+                "agent_dunning_pause_reason",
+                "agent_dunning_pause_until",
+                "agent_disputed",
+            },
+            self._tracked_fields(move),
+        )
+        self.assertTrue(
+            move.message_ids.filtered(lambda m: "the dunning pause ended on" in (m.body or ""))
+        )
         self.assertEqual(
             move.with_context(agent_billing_today=day(44)).agent_dunning_next,
-            "None: every reminder of the schedule has been processed.")
+            "None: every reminder of the schedule has been processed.",
+        )
 
     def test_late_start_supersedes_old_steps(self):
         """A cron that starts late sends only the current step, never a burst of old ones."""
         move = self._invoice()
         self._run(day(25))  # 15 days after due: the 14-day step is the current one
-        self.assertEqual(self._timeline(move), [
-            (25, -3, "skipped", "superseded"),
-            (25, 0, "skipped", "superseded"),
-            (25, 7, "skipped", "superseded"),
-            (25, 14, "sent", False),
-        ])
-        self.assertEqual(set(self._logs(move).filtered("skip_code").mapped("reason")),
-                         {f"Superseded by {self.step[14].display_name}"})
+        self.assertEqual(
+            self._timeline(move),
+            [
+                (25, -3, "skipped", "superseded"),
+                (25, 0, "skipped", "superseded"),
+                (25, 7, "skipped", "superseded"),
+                (25, 14, "sent", False),
+            ],
+        )
+        self.assertEqual(
+            set(self._logs(move).filtered("skip_code").mapped("reason")),
+            {f"Superseded by {self.step[14].display_name}"},
+        )
         # sent once, whoever would try again: the database refuses a second one
-        with mute_logger("odoo.sql_db"), \
-                self.assertRaisesRegex(IntegrityError, "agent_billing_dunning_log_done_uniq"):
-            self.Log.sudo().create({"move_id": move.id, "step_id": self.step[14].id,
-                                    "date": day(25), "state": "sent"})
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaisesRegex(IntegrityError, "agent_billing_dunning_log_done_uniq"),
+        ):
+            self.Log.sudo().create(
+                {"move_id": move.id, "step_id": self.step[14].id, "date": day(25), "state": "sent"}
+            )
         self._run(day(26))
         self._run(day(41))
-        self.assertEqual(self._timeline(move)[4:], [(41, 30, "sent", False),
-                                                    (41, 30, "activity", False)])
+        self.assertEqual(
+            self._timeline(move)[4:], [(41, 30, "sent", False), (41, 30, "activity", False)]
+        )
 
     def test_held_step_is_superseded_when_the_next_one_comes(self):
         move = self._invoice()
         move.agent_disputed = True
         self._run(day(17))
         self._run(day(24))
-        self.assertEqual(self._timeline(move), [
-            (17, -3, "skipped", "superseded"),
-            (17, 0, "skipped", "superseded"),
-            (17, 7, "skipped", "disputed"),
-            (24, 7, "skipped", "superseded"),
-            (24, 14, "skipped", "disputed"),
-        ])
+        self.assertEqual(
+            self._timeline(move),
+            [
+                (17, -3, "skipped", "superseded"),
+                (17, 0, "skipped", "superseded"),
+                (17, 7, "skipped", "disputed"),
+                (24, 7, "skipped", "superseded"),
+                (24, 14, "skipped", "disputed"),
+            ],
+        )
 
     # --- suppressions --------------------------------------------------------------------------
     def test_paid_and_cancelled_invoices_get_nothing(self):
@@ -256,20 +325,25 @@ class TestDunning(AgentBillingCommon):
         self._run(day(10))
         self.assertFalse(self._logs(paid))
         self.assertFalse(self._logs(cancelled))
-        self.assertEqual(paid.agent_dunning_next,
-                         "None: the invoice is paid, reversed or cancelled.")
+        self.assertEqual(
+            paid.agent_dunning_next, "None: the invoice is paid, reversed or cancelled."
+        )
         # a partly paid invoice is reminded of what is left
-        self.assertEqual(self._timeline(partial), [(10, -3, "skipped", "superseded"),
-                                                   (10, 0, "sent", False)])
+        self.assertEqual(
+            self._timeline(partial), [(10, -3, "skipped", "superseded"), (10, 0, "sent", False)]
+        )
         body = self._text(self._logs(partial)[-1].mail_message_id.body)
         self.assertIn(format_amount(self.env, 600.0, partial.currency_id), body)
         self.assertNotIn(format_amount(self.env, 1000.0, partial.currency_id), body)
 
     def test_client_opt_out(self):
-        contact = self.env["res.partner"].create({
-            "name": "Accounts Payable B", "parent_id": self.client_b.id,
-            "email": "ap@clb.example.com",
-        })
+        contact = self.env["res.partner"].create(
+            {
+                "name": "Accounts Payable B",
+                "parent_id": self.client_b.id,
+                "email": "ap@clb.example.com",
+            }
+        )
         self.env.flush_all()
         self.env.cr.flush()  # no tracking for a record created in the same transaction
         self.client_b.agent_dunning_opt_out = True
@@ -279,8 +353,9 @@ class TestDunning(AgentBillingCommon):
         self._run(day(7))
         self._run(day(8))
         self.assertEqual(self._timeline(move), [(7, -3, "skipped", "opt_out")])
-        self.assertEqual(self._logs(move).reason,
-                         f"Client {self.client_b.name} opted out of payment reminders")
+        self.assertEqual(
+            self._logs(move).reason, f"Client {self.client_b.name} opted out of payment reminders"
+        )
         self.assertFalse(move.message_ids.filtered(lambda m: m.message_type == "comment"))
         self.client_b.agent_dunning_opt_out = False
         self._run(day(9))
@@ -291,11 +366,15 @@ class TestDunning(AgentBillingCommon):
         move = self._invoice(partner=self.client_b)
         self._run(day(10))
         self._run(day(11))
-        self.assertEqual(self._timeline(move), [(10, -3, "skipped", "superseded"),
-                                                (10, 0, "skipped", "no_email")])
+        self.assertEqual(
+            self._timeline(move),
+            [(10, -3, "skipped", "superseded"), (10, 0, "skipped", "no_email")],
+        )
         self.assertEqual(self._logs(move)[-1].reason, "No email address for Client B")
-        self.assertIn("No email address for Client B",
-                      move.with_context(agent_billing_today=day(11)).agent_dunning_next)
+        self.assertIn(
+            "No email address for Client B",
+            move.with_context(agent_billing_today=day(11)).agent_dunning_next,
+        )
         self.client_b.email = "billing@clb.example.com"
         self._run(day(12))
         self.assertEqual(self._timeline(move)[-1], (12, 0, "sent", False))
@@ -305,8 +384,13 @@ class TestDunning(AgentBillingCommon):
         with self.assertRaisesRegex(ValidationError, r"cannot end on .* already past"):
             self._pause(move, "Client on holiday", day(9), today=day(10))
         with self.assertRaisesRegex(ValidationError, r"already past"):
-            move.write({"agent_dunning_paused": True, "agent_dunning_pause_reason": "Holiday",
-                        "agent_dunning_pause_until": date.today() - timedelta(days=1)})
+            move.write(
+                {
+                    "agent_dunning_paused": True,
+                    "agent_dunning_pause_reason": "Holiday",
+                    "agent_dunning_pause_until": date.today() - timedelta(days=1),
+                }
+            )
         with self.assertRaisesRegex(ValidationError, "without a reason"):
             move.write({"agent_dunning_paused": True, "agent_dunning_pause_reason": "  "})
         self.assertFalse(move.agent_dunning_paused)
@@ -321,8 +405,15 @@ class TestDunning(AgentBillingCommon):
         self.assertTrue(move.agent_dunning_paused)
         self.assertEqual(
             [(d, s, c) for d, s, _st, c in self._timeline(move)],
-            [(10, -3, "superseded"), (10, 0, "paused"), (60, 0, "superseded"),
-             (60, 7, "superseded"), (60, 14, "superseded"), (60, 30, "paused")])
+            [
+                (10, -3, "superseded"),
+                (10, 0, "paused"),
+                (60, 0, "superseded"),
+                (60, 7, "superseded"),
+                (60, 14, "superseded"),
+                (60, 30, "paused"),
+            ],
+        )
         draft = self.init_invoice("out_invoice", partner=self.client_a, amounts=[10.0])
         with self.assertRaisesRegex(UserError, "Only posted customer invoices"):
             draft.action_agent_dunning_pause()
@@ -330,16 +421,21 @@ class TestDunning(AgentBillingCommon):
     def test_reminder_in_the_client_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")
         template = self.step[0].mail_template_id
-        template.with_context(lang="fr_FR").subject = (
-            "Rappel : la facture {{ object.name }} est due aujourd'hui")
+        template.with_context(
+            lang="fr_FR"
+        ).subject = "Rappel : la facture {{ object.name }} est due aujourd'hui"
         self.client_b.lang = "fr_FR"
         move_fr = self._invoice(partner=self.client_b)
         move_en = self._invoice()
         self._run(day(10))
-        self.assertEqual(self._logs(move_fr)[-1].mail_message_id.subject,
-                         f"Rappel : la facture {move_fr.name} est due aujourd'hui")
-        self.assertEqual(self._logs(move_en)[-1].mail_message_id.subject,
-                         f"{move_en.company_id.name}: invoice {move_en.name} is due today")
+        self.assertEqual(
+            self._logs(move_fr)[-1].mail_message_id.subject,
+            f"Rappel : la facture {move_fr.name} est due aujourd'hui",
+        )
+        self.assertEqual(
+            self._logs(move_en)[-1].mail_message_id.subject,
+            f"{move_en.company_id.name}: invoice {move_en.name} is due today",
+        )
 
     def test_one_failing_invoice_does_not_stop_the_others(self):
         bad = self._invoice()
@@ -352,8 +448,10 @@ class TestDunning(AgentBillingCommon):
                 raise OSError("The mail server is down")
             return original(move, step)
 
-        with patch.object(model, "_agent_dunning_send", send), \
-                mute_logger("odoo.addons.agent_billing.models.account_move_dunning"):
+        with (
+            patch.object(model, "_agent_dunning_send", send),
+            mute_logger("odoo.addons.agent_billing.models.account_move_dunning"),
+        ):
             self._run(day(7))
             self._run(day(8))
         self.assertEqual(self._timeline(bad), [(7, -3, "skipped", "error")])
@@ -365,15 +463,20 @@ class TestDunning(AgentBillingCommon):
     def test_next_reminder_text(self):
         move = self._invoice()
         at = move.with_context(agent_billing_today=day(1))
-        self.assertEqual(at.agent_dunning_next,
-                         f"{self.step[-3].display_name} on {format_date(self.env, day(7))}")
+        self.assertEqual(
+            at.agent_dunning_next,
+            f"{self.step[-3].display_name} on {format_date(self.env, day(7))}",
+        )
         at = move.with_context(agent_billing_today=day(7))
-        self.assertEqual(at.agent_dunning_next,
-                         f"{self.step[-3].display_name}: due now, at the next daily run")
+        self.assertEqual(
+            at.agent_dunning_next, f"{self.step[-3].display_name}: due now, at the next daily run"
+        )
         move.agent_disputed = True
-        self.assertEqual(move.with_context(agent_billing_today=day(8)).agent_dunning_next,
-                         f"On hold (Disputed), then {self.step[-3].display_name}: due now, "
-                         "at the next daily run")
+        self.assertEqual(
+            move.with_context(agent_billing_today=day(8)).agent_dunning_next,
+            f"On hold (Disputed), then {self.step[-3].display_name}: due now, "
+            "at the next daily run",
+        )
 
     def test_company_without_schedule_sends_nothing(self):
         self.steps.active = False

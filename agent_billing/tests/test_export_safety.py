@@ -1,6 +1,7 @@
 """Spreadsheet safety of the exports: client, line and memo texts that a spreadsheet could run
 as formulas (``=``, ``+``, ``-``, ``@``, tab, carriage return) are written as text, in XLSX
 and CSV; numbers stay numbers and the exports' own totals stay formulas."""
+
 import base64
 import csv
 import io
@@ -27,14 +28,21 @@ class TestExportSafety(ExportCase):
         cls.c_pre.name = "=1+1"
         cls.c_mid.ref = "\rx"  # the Client Reference column
         cls.inv["RET"].invoice_line_ids.filtered(
-            lambda line: line.agent_kind == "usage").name = "\tx"
+            lambda line: line.agent_kind == "usage"
+        ).name = "\tx"
         cls.grad_line = cls.inv["GRAD"].invoice_line_ids.filtered(
-            lambda line: line.agent_kind == "usage")
+            lambda line: line.agent_kind == "usage"
+        )
         cls.grad_line.name = HYPERLINK
         cls.payment.memo = "@SUM(A1)"
         # a credit note: its amounts are negative numbers, which must stay numbers
-        cls.refund = cls.init_invoice("out_refund", partner=cls.c_ovr, amounts=[50.0],
-                                      invoice_date=date(2025, 4, 5), post=True)
+        cls.refund = cls.init_invoice(
+            "out_refund",
+            partner=cls.c_ovr,
+            amounts=[50.0],
+            invoice_date=date(2025, 4, 5),
+            post=True,
+        )
 
     # --- Assertions ---------------------------------------------------------------------------
     def assertTextCell(self, cell, text):
@@ -47,8 +55,9 @@ class TestExportSafety(ExportCase):
         self.assertTrue(str(sheet[f"A{last}"].value).startswith("Total"))
         for letter in letters:
             cell = sheet[f"{letter}{last}"]
-            self.assertEqual((cell.data_type, cell.value),
-                             ("f", f"=SUM({letter}2:{letter}{last - 1})"))
+            self.assertEqual(
+                (cell.data_type, cell.value), ("f", f"=SUM({letter}2:{letter}{last - 1})")
+            )
 
     def _by(self, rows, column, value):
         found = [row for row in rows if row[column].value == value]
@@ -61,11 +70,17 @@ class TestExportSafety(ExportCase):
         sheet = self._book(content)["Invoices"]
         rows = self._sheet_rows(sheet)
         clients = {row["Number"].value: row["Client"] for row in rows}
-        for ref, name in (("MID", HYPERLINK), ("GRAD", "+1+1"), ("MIN", "@SUM(A1)"),
-                          ("OVR", "-2+3"), ("RET", "=1+1")):
+        for ref, name in (
+            ("MID", HYPERLINK),
+            ("GRAD", "+1+1"),
+            ("MIN", "@SUM(A1)"),
+            ("OVR", "-2+3"),
+            ("RET", "=1+1"),
+        ):
             self.assertTextCell(clients[self.inv[ref].name], name)
-        self.assertTextCell(self._by(rows, "Number", self.inv["MID"].name)["Client Reference"],
-                            "\rx")
+        self.assertTextCell(
+            self._by(rows, "Number", self.inv["MID"].name)["Client Reference"], "\rx"
+        )
         refund = self._by(rows, "Number", self.refund.name)
         self.assertTextCell(refund["Client"], "-2+3")
         self.assertEqual((refund["Total"].data_type, refund["Total"].value), ("n", -50.0))
@@ -81,8 +96,11 @@ class TestExportSafety(ExportCase):
         grad = self._by(lines, "Invoice", self.inv["GRAD"].name)
         self.assertTextCell(grad["Description"], HYPERLINK)
         self.assertTextCell(grad["Client"], "+1+1")
-        ret = [row for row in lines if row["Invoice"].value == self.inv["RET"].name
-               and row["Charge"].value == "Usage"]
+        ret = [
+            row
+            for row in lines
+            if row["Invoice"].value == self.inv["RET"].name and row["Charge"].value == "Usage"
+        ]
         self.assertEqual(len(ret), 1)
         self.assertTextCell(ret[0]["Description"], "\tx")
         refund = self._by(lines, "Invoice", self.refund.name)
@@ -90,16 +108,22 @@ class TestExportSafety(ExportCase):
         header = [cell.value for cell in book["Invoice Lines"][1]]
         letters = [chr(ord("A") + header.index(name)) for name in ("Subtotal", "Total")]
         self.assertTotalsAreFormulas(book["Invoice Lines"], letters)
-        usage = [row for row in self._sheet_rows(book["Usage by Day"])
-                 if row["Invoice"].value == self.inv["GRAD"].name]
+        usage = [
+            row
+            for row in self._sheet_rows(book["Usage by Day"])
+            if row["Invoice"].value == self.inv["GRAD"].name
+        ]
         self.assertEqual(len(usage), 2)
         for row in usage:
             self.assertTextCell(row["Invoice Line"], HYPERLINK)
             self.assertTextCell(row["Client"], "+1+1")
 
     def test_list_action_xlsx_is_safe(self):
-        action = self.env.ref("agent_billing.action_server_agent_export_xlsx").with_context(
-            active_model="account.move", active_ids=self.inv["MID"].ids).run()
+        action = (
+            self.env.ref("agent_billing.action_server_agent_export_xlsx")
+            .with_context(active_model="account.move", active_ids=self.inv["MID"].ids)
+            .run()
+        )
         wizard = self.env["agent.billing.export"].browse(int(action["url"].split("/")[4]))
         book = self._book(base64.b64decode(wizard.file_data))
         (row,) = self._sheet_rows(book["Invoices"])
@@ -118,12 +142,18 @@ class TestExportSafety(ExportCase):
     def test_aging_xlsx_clients_are_text(self):
         if "agent.billing.aging" not in self.env:
             self.skipTest("the aging report is not installed")
-        _wizard, content = self._export(dataset="aging", file_format="xlsx",
-                                        aging_date=date(2025, 6, 30))
+        _wizard, content = self._export(
+            dataset="aging", file_format="xlsx", aging_date=date(2025, 6, 30)
+        )
         sheet = self._book(content).active
         rows = self._sheet_rows(sheet)
-        for ref, name in (("MID", HYPERLINK), ("GRAD", "+1+1"), ("MIN", "@SUM(A1)"),
-                          ("OVR", "-2+3"), ("RET", "=1+1")):
+        for ref, name in (
+            ("MID", HYPERLINK),
+            ("GRAD", "+1+1"),
+            ("MIN", "@SUM(A1)"),
+            ("OVR", "-2+3"),
+            ("RET", "=1+1"),
+        ):
             self.assertTextCell(self._by(rows, "Number", self.inv[ref].name)["Client"], name)
         refund = self._by(rows, "Number", self.refund.name)
         self.assertEqual(refund["Open Amount"].data_type, "n")
@@ -141,13 +171,21 @@ class TestExportSafety(ExportCase):
         _wizard, content = self._export(dataset="invoices", file_format="csv")
         rows, text = self._csv_rows(content)
         by_number = {row["Number"]: row for row in rows}
-        for ref, name in (("MID", HYPERLINK), ("GRAD", "+1+1"), ("MIN", "@SUM(A1)"),
-                          ("OVR", "-2+3"), ("RET", "=1+1")):
+        for ref, name in (
+            ("MID", HYPERLINK),
+            ("GRAD", "+1+1"),
+            ("MIN", "@SUM(A1)"),
+            ("OVR", "-2+3"),
+            ("RET", "=1+1"),
+        ):
             self.assertEqual(by_number[self.inv[ref].name]["Client"], "'" + name)
         self.assertEqual(by_number[self.inv["MID"].name]["Client Reference"], "'\rx")
         refund = by_number[self.refund.name]
-        self.assertEqual((refund["Client"], refund["Total"]), ("'-2+3", "-50.00"),
-                         "a negative amount stays a plain number")
+        self.assertEqual(
+            (refund["Client"], refund["Total"]),
+            ("'-2+3", "-50.00"),
+            "a negative amount stays a plain number",
+        )
         self.assertEqual(by_number[self.inv["GRAD"].name]["Currency"], "USD")
         # as OWASP writes it: quote prefix, the field quoted, its double quotes doubled
         self.assertIn('"\'=HYPERLINK(""http://x"",""y"")"', text)
@@ -156,10 +194,14 @@ class TestExportSafety(ExportCase):
         _wizard, content = self._export(dataset="lines", file_format="csv")
         rows, _text = self._csv_rows(content)
         grad = [row for row in rows if row["Invoice"] == self.inv["GRAD"].name]
-        self.assertEqual([(row["Client"], row["Description"]) for row in grad],
-                         [("'+1+1", "'" + HYPERLINK)])
-        ret = [row["Description"] for row in rows
-               if row["Invoice"] == self.inv["RET"].name and row["Charge"] == "Usage"]
+        self.assertEqual(
+            [(row["Client"], row["Description"]) for row in grad], [("'+1+1", "'" + HYPERLINK)]
+        )
+        ret = [
+            row["Description"]
+            for row in rows
+            if row["Invoice"] == self.inv["RET"].name and row["Charge"] == "Usage"
+        ]
         self.assertEqual(ret, ["'\tx"])
         refund = [row for row in rows if row["Invoice"] == self.refund.name]
         self.assertEqual([row["Subtotal"] for row in refund], ["-50.00"])
@@ -167,14 +209,17 @@ class TestExportSafety(ExportCase):
     def test_payments_csv_prefixes_formula_like_text(self):
         _wizard, content = self._export(dataset="payments", file_format="csv")
         rows, _text = self._csv_rows(content)
-        self.assertEqual([(row["Client"], row["Memo"], row["Amount"]) for row in rows],
-                         [("'" + HYPERLINK, "'@SUM(A1)", "100.00")])
+        self.assertEqual(
+            [(row["Client"], row["Memo"], row["Amount"]) for row in rows],
+            [("'" + HYPERLINK, "'@SUM(A1)", "100.00")],
+        )
 
     def test_aging_csv_prefixes_formula_like_text(self):
         if "agent.billing.aging" not in self.env:
             self.skipTest("the aging report is not installed")
-        _wizard, content = self._export(dataset="aging", file_format="csv",
-                                        aging_date=date(2025, 6, 30))
+        _wizard, content = self._export(
+            dataset="aging", file_format="csv", aging_date=date(2025, 6, 30)
+        )
         rows, _text = self._csv_rows(content)
         by_number = {row["Number"]: row for row in rows}
         self.assertEqual(by_number[self.inv["RET"].name]["Client"], "'=1+1")
@@ -185,17 +230,26 @@ class TestExportSafety(ExportCase):
         self.assertFalse(refund["Open Amount"].startswith("'"))
 
     def test_usage_import_report_csv_prefixes_formula_like_keys(self):
-        content = ("idempotency_key,client,quantity,timestamp\n"
-                   '"=HYPERLINK(""http://x"",""y"")",NOPE,1,2025-03-04T10:00:00Z\n'
-                   "@SUM(A1),NOPE,-1,2025-03-04T10:00:00Z\n")
-        wizard = self.env["agent.billing.usage.import"].create({
-            "file": base64.b64encode(content.encode()), "file_name": "usage.csv"})
+        content = (
+            "idempotency_key,client,quantity,timestamp\n"
+            '"=HYPERLINK(""http://x"",""y"")",NOPE,1,2025-03-04T10:00:00Z\n'
+            "@SUM(A1),NOPE,-1,2025-03-04T10:00:00Z\n"
+        )
+        wizard = self.env["agent.billing.usage.import"].create(
+            {"file": base64.b64encode(content.encode()), "file_name": "usage.csv"}
+        )
         wizard.action_check()
-        report = list(csv.reader(io.StringIO(
-            base64.b64decode(wizard.report_file).decode("utf-8-sig"), newline="")))
+        report = list(
+            csv.reader(
+                io.StringIO(base64.b64decode(wizard.report_file).decode("utf-8-sig"), newline="")
+            )
+        )
         self.assertEqual(report[0], ["row", "status", "idempotency_key", "reason", "usage_id"])
-        self.assertEqual([(row[0], row[1], row[2]) for row in report[1:]],
-                         [("2", "error", "'" + HYPERLINK), ("3", "error", "'@SUM(A1)")])
+        self.assertEqual(
+            [(row[0], row[1], row[2]) for row in report[1:]],
+            [("2", "error", "'" + HYPERLINK), ("3", "error", "'@SUM(A1)")],
+        )
         # the import lines themselves keep the original keys
-        self.assertEqual(wizard.line_ids.sorted("row").mapped("idempotency_key"),
-                         [HYPERLINK, "@SUM(A1)"])
+        self.assertEqual(
+            wizard.line_ids.sorted("row").mapped("idempotency_key"), [HYPERLINK, "@SUM(A1)"]
+        )

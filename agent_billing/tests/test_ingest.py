@@ -16,8 +16,14 @@ class TestIngest(AgentBillingCommon):
         cls.deployment = cls._deploy(cls.client_a, cls.agent_support, 2, date(2025, 1, 1))
 
     def _event(self, key, **kw):
-        event = {"idempotency_key": key, "client": "CLA", "agent_type": "T-SUP",
-                 "metric": "t_task", "quantity": 3, "timestamp": "2025-03-04T10:00:00Z"}
+        event = {
+            "idempotency_key": key,
+            "client": "CLA",
+            "agent_type": "T-SUP",
+            "metric": "t_task",
+            "quantity": 3,
+            "timestamp": "2025-03-04T10:00:00Z",
+        }
         event.update(kw)
         return event
 
@@ -39,15 +45,26 @@ class TestIngest(AgentBillingCommon):
             self._event("k-8", client=self.client_a.id, quantity="2.5"),
         ]
         result = Usage._ingest(events)
-        self.assertEqual(
-            (result["accepted"], result["duplicate"], result["rejected"]), (3, 2, 7)
-        )
+        self.assertEqual((result["accepted"], result["duplicate"], result["rejected"]), (3, 2, 7))
         self.assertEqual(len(result["results"]), len(events))
         statuses = [r["status"] for r in result["results"]]
-        self.assertEqual(statuses, [
-            "accepted", "duplicate", "duplicate", "rejected", "rejected", "rejected",
-            "rejected", "rejected", "rejected", "rejected", "accepted", "accepted",
-        ])
+        self.assertEqual(
+            statuses,
+            [
+                "accepted",
+                "duplicate",
+                "duplicate",
+                "rejected",
+                "rejected",
+                "rejected",
+                "rejected",
+                "rejected",
+                "rejected",
+                "rejected",
+                "accepted",
+                "accepted",
+            ],
+        )
         reasons = {r["index"]: r.get("reason", "") for r in result["results"]}
         self.assertEqual(reasons[3], "unknown client, or no active contract on the event's day")
         self.assertIn("negative", reasons[4])
@@ -79,10 +96,13 @@ class TestIngest(AgentBillingCommon):
             self.env["agent.billing.usage"]._ingest([self._event(f"b-{i}") for i in range(1001)])
 
     def test_nul_characters_are_rejected_not_crashing(self):
-        result = self.env["agent.billing.usage"]._ingest([
-            self._event("nul-\x00-key"), self._event("nul-ok", source="a\x00b"),
-            self._event("fine"),
-        ])
+        result = self.env["agent.billing.usage"]._ingest(
+            [
+                self._event("nul-\x00-key"),
+                self._event("nul-ok", source="a\x00b"),
+                self._event("fine"),
+            ]
+        )
         self.assertEqual((result["accepted"], result["rejected"]), (1, 2))
         self.assertIn("NUL character", result["results"][0]["reason"])
         self.assertIn("source contains a NUL", result["results"][1]["reason"])

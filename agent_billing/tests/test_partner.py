@@ -17,8 +17,9 @@ class TestPartnerBillingTab(AgentBillingCommon):
         now = datetime.combine(today, datetime.min.time())
         self._usage(self.client_a, self.metric_task, 40, now, "p-1")
         self._usage(self.client_a, self.metric_task, 2, now, "p-2")
-        self._usage(self.client_a, self.metric_task, 1000,
-                    now.replace(day=1) - timedelta(days=1), "p-old")
+        self._usage(
+            self.client_a, self.metric_task, 1000, now.replace(day=1) - timedelta(days=1), "p-old"
+        )
         contact = self.env["res.partner"].create({"name": "Bob", "parent_id": self.client_a.id})
         for partner in (self.client_a, contact):
             self.assertEqual(partner.agent_contract_id, contract)

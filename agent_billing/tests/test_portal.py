@@ -22,8 +22,13 @@ class TestPortal(AgentBillingInvoiceCommon, HttpCase):
 
     @classmethod
     def _portal_user(cls, login, name, client):
-        user = mail_new_test_user(cls.env, login=login, name=name, groups="base.group_portal",
-                                  email=f"{login}@example.com")
+        user = mail_new_test_user(
+            cls.env,
+            login=login,
+            name=name,
+            groups="base.group_portal",
+            email=f"{login}@example.com",
+        )
         user.partner_id.parent_id = client
         return user
 
@@ -41,9 +46,15 @@ class TestPortal(AgentBillingInvoiceCommon, HttpCase):
         response, document = self._get(f"/my/invoices/{self.grad.id}?report_type=html")
         self.assertEqual(response.status_code, 200)
         self._keep("portal.html", response.content)
-        for text in ("Usage Breakdown", "Billing Period", "Amount Due",
-                     "1,000 at 0.1000; 4,000 at 0.0800; 1,000 at 0.0500", "6,000",
-                     "470.00", self.grad.name):
+        for text in (
+            "Usage Breakdown",
+            "Billing Period",
+            "Amount Due",
+            "1,000 at 0.1000; 4,000 at 0.0800; 1,000 at 0.0500",
+            "6,000",
+            "470.00",
+            self.grad.name,
+        ):
             self.assertIn(text, document)
         for internal in (SECRET, "Contract tier", "Price From", "anomal"):
             self.assertNotIn(internal, document)
@@ -58,8 +69,13 @@ class TestPortal(AgentBillingInvoiceCommon, HttpCase):
             response, page = self._get(f"/my/invoices/{self.ovr.id}{suffix}")
             self.assertTrue(response.url.endswith("/my"), f"{suffix}: sent back to /my")
             self.assertTrue(response.history and response.history[0].status_code in (302, 303))
-            for text in (self.ovr.name, "Usage Breakdown", "Sales Agent", "169.35",
-                         "Override GmbH"):
+            for text in (
+                self.ovr.name,
+                "Usage Breakdown",
+                "Sales Agent",
+                "169.35",
+                "Override GmbH",
+            ):
                 self.assertNotIn(text, page)
         # the other way round too
         self.authenticate("ovr_portal", "ovr_portal")

@@ -10,9 +10,14 @@ from .common import AgentBillingCommon
 @tagged("post_install", "-at_install")
 class TestPriceChange(AgentBillingCommon):
     def _wizard(self, **vals):
-        return self.env["agent.billing.price.change.wizard"].create({
-            "name": "Test change", "mode": "percent", "value": 10.0, **vals,
-        })
+        return self.env["agent.billing.price.change.wizard"].create(
+            {
+                "name": "Test change",
+                "mode": "percent",
+                "value": 10.0,
+                **vals,
+            }
+        )
 
     def test_percent_on_tiers_preview_then_apply(self):
         wizard = self._wizard(tier_ids=[fields.Command.set(self.tier.ids)])
@@ -31,12 +36,15 @@ class TestPriceChange(AgentBillingCommon):
         self.assertEqual(change.user_id, self.env.user)
 
     def test_fixed_amount_with_filters(self):
-        wizard = self._wizard(mode="fixed", value=-5.0, include_usage_rates=False,
-                              product_ids=[fields.Command.set(self.agent_support.ids)])
+        wizard = self._wizard(
+            mode="fixed",
+            value=-5.0,
+            include_usage_rates=False,
+            product_ids=[fields.Command.set(self.agent_support.ids)],
+        )
         wizard.action_apply()  # applying without an explicit preview previews first
         self.assertEqual(self.tier.agent_rate_ids.monthly_rate, 85.0)
-        self.assertEqual(self.tier.usage_rate_ids.band_ids.mapped("unit_price"),
-                         [0.10, 0.08, 0.05])
+        self.assertEqual(self.tier.usage_rate_ids.band_ids.mapped("unit_price"), [0.10, 0.08, 0.05])
 
     def test_negative_result_refused_and_nothing_changes(self):
         wizard = self._wizard(mode="fixed", value=-95.0, include_usage_rates=False)
@@ -58,19 +66,23 @@ class TestPriceChange(AgentBillingCommon):
         self.assertEqual(self.tier.agent_rate_ids.monthly_rate, 99.0)
 
     def test_override_is_cut_at_the_effective_date(self):
-        override = self.env["agent.billing.price.override"].create({
-            "partner_id": self.client_a.id, "product_id": self.agent_support.id,
-            "monthly_rate": 200.0, "date_from": date(2024, 1, 1),
-        })
+        override = self.env["agent.billing.price.override"].create(
+            {
+                "partner_id": self.client_a.id,
+                "product_id": self.agent_support.id,
+                "monthly_rate": 200.0,
+                "date_from": date(2024, 1, 1),
+            }
+        )
         effective = date(2025, 4, 1)
-        wizard = self._wizard(apply_to_tiers=False, apply_to_overrides=True,
-                              effective_date=effective)
+        wizard = self._wizard(
+            apply_to_tiers=False, apply_to_overrides=True, effective_date=effective
+        )
         change = self.env["agent.billing.price.change"].browse(wizard.action_apply()["res_id"])
         self.assertEqual(change.state, "applied")
         self.assertEqual((override.monthly_rate, override.date_to), (200.0, date(2025, 3, 31)))
         new = self.env["agent.billing.price.override"].browse(change.line_ids.result_res_id)
-        self.assertEqual((new.monthly_rate, new.date_from, new.date_to),
-                         (220.0, effective, False))
+        self.assertEqual((new.monthly_rate, new.date_from, new.date_to), (220.0, effective, False))
 
     def test_empty_scope_is_refused(self):
         wizard = self._wizard(apply_to_tiers=False, apply_to_overrides=True)

@@ -1,6 +1,7 @@
 """No secret in a log or a table: the usage ingestion API's bearer key (good or wrong) appears
 in no log record, even at debug level, and the rate limiter keeps only the key's public index
 (the 8 characters Odoo itself stores in clear), never the key."""
+
 import json
 import logging
 from contextlib import contextmanager
@@ -19,20 +20,34 @@ class TestSecretsNotLogged(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["agent.billing.metric"].create({
-            "name": "Log tasks", "code": "log_task", "unit_price": 0.1,
-            "company_id": cls.env.company.id,
-        })
-        client = cls.env["res.partner"].create({"name": "Log Client", "is_company": True,
-                                                "agent_billing_ref": "LOGCL"})
-        cls.env["agent.billing.contract"].create({
-            "partner_id": client.id, "billing_model": "usage",
-            "date_start": date(2025, 1, 1), "state": "active",
-        })
-        user = new_test_user(cls.env, login="ingest_log_bot",
-                             groups="agent_billing.group_agent_billing_ingest")
-        cls.key = cls.env["res.users.apikeys"].with_user(user).sudo()._generate(
-            None, "platform", fields.Date.today() + timedelta(days=30))
+        cls.env["agent.billing.metric"].create(
+            {
+                "name": "Log tasks",
+                "code": "log_task",
+                "unit_price": 0.1,
+                "company_id": cls.env.company.id,
+            }
+        )
+        client = cls.env["res.partner"].create(
+            {"name": "Log Client", "is_company": True, "agent_billing_ref": "LOGCL"}
+        )
+        cls.env["agent.billing.contract"].create(
+            {
+                "partner_id": client.id,
+                "billing_model": "usage",
+                "date_start": date(2025, 1, 1),
+                "state": "active",
+            }
+        )
+        user = new_test_user(
+            cls.env, login="ingest_log_bot", groups="agent_billing.group_agent_billing_ingest"
+        )
+        cls.key = (
+            cls.env["res.users.apikeys"]
+            .with_user(user)
+            .sudo()
+            ._generate(None, "platform", fields.Date.today() + timedelta(days=30))
+        )
 
     @contextmanager
     def _all_log_records(self):
@@ -57,8 +72,11 @@ class TestSecretsNotLogged(HttpCase):
                 logger.propagate = propagate
 
     def _post(self, body, key):
-        return self.url_open(API, data=body, headers={
-            "Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+        return self.url_open(
+            API,
+            data=body,
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+        )
 
     def _assert_not_in(self, records, secret):
         self.assertTrue(records, "the requests were logged at all")
@@ -70,8 +88,12 @@ class TestSecretsNotLogged(HttpCase):
             self.assertFalse(secret[8:] in text, f"{where} logged the API key")
 
     def test_bearer_key_is_not_logged(self):
-        event = {"idempotency_key": "log-1", "client": "LOGCL", "quantity": 1,
-                 "timestamp": "2025-03-05T10:00:00Z"}
+        event = {
+            "idempotency_key": "log-1",
+            "client": "LOGCL",
+            "quantity": 1,
+            "timestamp": "2025-03-05T10:00:00Z",
+        }
         wrong = "0123abcd" + self.key[8:][::-1]
         with self._all_log_records() as records:
             ok = self._post(json.dumps({"events": [event]}), self.key)

@@ -35,18 +35,25 @@ class TestTracking(AgentBillingCommon):
         self.assertIn("band up to 1,000 changed", bodies)
 
     def test_override_and_catalog_rates_are_tracked(self):
-        override = self.env["agent.billing.price.override"].create({
-            "partner_id": self.client_a.id, "product_id": self.agent_support.id,
-            "monthly_rate": 80.0, "date_from": date(2025, 1, 1),
-        })
+        override = self.env["agent.billing.price.override"].create(
+            {
+                "partner_id": self.client_a.id,
+                "product_id": self.agent_support.id,
+                "monthly_rate": 80.0,
+                "date_from": date(2025, 1, 1),
+            }
+        )
         self._flush_tracking()
         override.monthly_rate = 75.0
-        self.assertIn("monthly_rate",
-                      self._messages(override).tracking_value_ids.mapped("field_id.name"))
+        self.assertIn(
+            "monthly_rate", self._messages(override).tracking_value_ids.mapped("field_id.name")
+        )
         template = self.agent_support.product_tmpl_id
         template.agent_monthly_rate = 120.0
-        self.assertIn("agent_monthly_rate",
-                      self._messages(template).tracking_value_ids.mapped("field_id.name"))
+        self.assertIn(
+            "agent_monthly_rate",
+            self._messages(template).tracking_value_ids.mapped("field_id.name"),
+        )
 
     def test_deployment_tracking(self):
         dep = self._deploy(self.client_a, self.agent_support, 2, date(2025, 1, 1))

@@ -5,6 +5,7 @@ and its dunning mails must carry none of our English source strings. The strings
 hard-coded handful: they are the msgids of our .pot that belong to the invoice template and to
 the dunning mail templates, and the translation they must show is taken from our .po files.
 """
+
 import logging
 import os
 import re
@@ -109,10 +110,12 @@ class TranslationCommon(AgentBillingInvoiceCommon):
         ):
             record.update_field_translations(field, {cls.LANG: value})
         # the company's texts print their headings (the texts themselves are the company's)
-        cls.env.company.write({
-            "agent_invoice_payment_instructions": "<p>IBAN FR76 3000 6000 0112 3456 7890 189</p>",
-            "agent_invoice_terms": "<p>CGV 2025</p>",
-        })
+        cls.env.company.write(
+            {
+                "agent_invoice_payment_instructions": "<p>IBAN FR76 3000 6000 0112 3456 7890 189</p>",
+                "agent_invoice_terms": "<p>CGV 2025</p>",
+            }
+        )
         cls.moves = cls.billing_run.move_ids
         # the dunning schedule of the test company (created after installation)
         cls.env["agent.billing.dunning.step"].action_load_default_schedule()
@@ -132,8 +135,11 @@ class TranslationCommon(AgentBillingInvoiceCommon):
         entries = []
         for entry in self._po("pot"):
             places = [place for place, _line in entry.occurrences]
-            if any(place.split(",", 1)[-1].split(":", 1)[-1].startswith(xmlid)
-                   for place in places for xmlid in xmlids):
+            if any(
+                place.split(",", 1)[-1].split(":", 1)[-1].startswith(xmlid)
+                for place in places
+                for xmlid in xmlids
+            ):
                 entries.append((entry.msgid, translations.get(entry.msgid, "")))
         self.assertTrue(entries, f"no msgid of {xmlids} in the .pot: regenerate it")
         return entries
@@ -144,8 +150,11 @@ class TranslationCommon(AgentBillingInvoiceCommon):
         left = []
         for msgid, translation in entries:
             kept = " \x00 ".join(_fragments(translation)) if translation else ""
-            left += [fragment for fragment in _fragments(msgid)
-                     if _found(fragment, text) and not _found(fragment, kept)]
+            left += [
+                fragment
+                for fragment in _fragments(msgid)
+                if _found(fragment, text) and not _found(fragment, kept)
+            ]
         return left
 
     # --- the documents -------------------------------------------------------------------------
@@ -159,8 +168,9 @@ class TranslationCommon(AgentBillingInvoiceCommon):
 
     def _visible_text(self, html):
         root = lxml_html.fromstring(html)
-        for node in root.xpath("//style | //script | //head"
-                               " | //td[@name='account_invoice_line_name']"):
+        for node in root.xpath(
+            "//style | //script | //head | //td[@name='account_invoice_line_name']"
+        ):
             node.getparent().remove(node)
         text = _collapse(root.text_content())
         for summary in set(self.moves.invoice_line_ids.mapped("agent_band_summary")):
@@ -171,13 +181,16 @@ class TranslationCommon(AgentBillingInvoiceCommon):
     def _dunning_messages(self, move):
         """The five reminders of ``move``, each sent by the daily action on its step's day."""
         steps = self.env["agent.billing.dunning.step"].search(
-            [("company_id", "=", move.company_id.id)], order="days")
+            [("company_id", "=", move.company_id.id)], order="days"
+        )
         self.assertEqual(len(steps), 5)
         for step in steps:
             self.env["account.move"].sudo()._cron_send_dunning(
-                today=move.invoice_date_due + timedelta(days=step.days))
+                today=move.invoice_date_due + timedelta(days=step.days)
+            )
         logs = self.env["agent.billing.dunning.log"].search(
-            [("move_id", "=", move.id), ("state", "=", "sent")], order="id")
+            [("move_id", "=", move.id), ("state", "=", "sent")], order="id"
+        )
         self.assertEqual(logs.step_id, steps, "one reminder per step")
         return logs
 
@@ -188,16 +201,28 @@ class TranslationCommon(AgentBillingInvoiceCommon):
         entries = self._entries(INVOICE_TEMPLATE)
         # the .pot is current: every translatable term of the installed template is in it
         view = self.env.ref(INVOICE_TEMPLATE).with_context(lang="en_US")
-        terms = {term for term in view._fields["arch_db"].get_trans_terms(view.arch_db)
-                 if HAS_LETTER.search(term)}  # the export leaves out "(", "/" and the like
-        self.assertEqual(terms - {msgid for msgid, _tr in entries}, set(),
-                         "terms of the invoice template missing from the .pot: regenerate it")
-        self.assertEqual(self._english_left(entries, text), [],
-                         f"English strings of our invoice template on a {self.LANG} invoice")
+        terms = {
+            term
+            for term in view._fields["arch_db"].get_trans_terms(view.arch_db)
+            if HAS_LETTER.search(term)
+        }  # the export leaves out "(", "/" and the like
+        self.assertEqual(
+            terms - {msgid for msgid, _tr in entries},
+            set(),
+            "terms of the invoice template missing from the .pot: regenerate it",
+        )
+        self.assertEqual(
+            self._english_left(entries, text),
+            [],
+            f"English strings of our invoice template on a {self.LANG} invoice",
+        )
         # and the template's strings are there, translated: not an empty or foreign page
-        missing = [translation for msgid, translation in entries
-                   if _fragments(msgid)[0] not in NOT_VISIBLE
-                   and not all(_found(f, text) for f in _fragments(translation))]
+        missing = [
+            translation
+            for msgid, translation in entries
+            if _fragments(msgid)[0] not in NOT_VISIBLE
+            and not all(_found(f, text) for f in _fragments(translation))
+        ]
         self.assertEqual(missing, [], "translated headings missing from the invoices")
         # the breakdown names the client's agent types and metrics in its language
         for key in ("support", "sales", "tasks"):
@@ -214,51 +239,68 @@ class TranslationCommon(AgentBillingInvoiceCommon):
             template = log.step_id.mail_template_id
             body = _collapse(lxml_html.fromstring(f"<div>{message.body}</div>").text_content())
             subject = message.subject
-            self.assertEqual(self._english_left(entries, f"{subject} {body}"), [],
-                             f"English in the reminder {template.name} to a {self.LANG} client")
+            self.assertEqual(
+                self._english_left(entries, f"{subject} {body}"),
+                [],
+                f"English in the reminder {template.name} to a {self.LANG} client",
+            )
             # the subject and every sentence of the body are the translation's
             source = template.with_context(lang="en_US")
             for msgid in (source.subject, str(source.body_html)):
-                self.assertTrue(translations.get(msgid), f"{template.name}: no {self.LANG} "
-                                "translation of its current text: regenerate the .pot and .po")
+                self.assertTrue(
+                    translations.get(msgid),
+                    f"{template.name}: no {self.LANG} "
+                    "translation of its current text: regenerate the .pot and .po",
+                )
             subject_tr = translations[source.subject]
-            self.assertRegex(subject, "^" + ".*?".join(
-                re.escape(part) for part in PLACEHOLDER.split(subject_tr)) + "$")
+            self.assertRegex(
+                subject,
+                "^" + ".*?".join(re.escape(part) for part in PLACEHOLDER.split(subject_tr)) + "$",
+            )
             body_tr = translations[str(source.body_html)]
             fragments = _fragments(body_tr, unconditional_only=True)
             self.assertGreaterEqual(len(fragments), 5)
-            self.assertEqual([f for f in fragments if not _found(f, body)], [],
-                             f"sentences of the {self.LANG} reminder {template.name} missing")
+            self.assertEqual(
+                [f for f in fragments if not _found(f, body)],
+                [],
+                f"sentences of the {self.LANG} reminder {template.name} missing",
+            )
             self.assertIn(move.name, subject)
 
     def _line_descriptions(self):
         """The invoice line descriptions written by the run, band summaries included, and our
         source strings that build them."""
         lines = self.moves.invoice_line_ids.filtered("agent_kind")
-        text = "\n".join(lines.mapped("name") + [s for s in lines.mapped("agent_band_summary")
-                                                  if s])
-        return lines, text, self._entries(
-            "addons/agent_billing/models/agent_billing_run_detail.py")
+        text = "\n".join(
+            lines.mapped("name") + [s for s in lines.mapped("agent_band_summary") if s]
+        )
+        return lines, text, self._entries("addons/agent_billing/models/agent_billing_run_detail.py")
 
     def _check_line_descriptions_scenario(self):
         # what the known-bug test looks at exists (its own failures are taken as the bug)
         lines, text, entries = self._line_descriptions()
-        self.assertEqual(set(lines.mapped("agent_kind")),
-                         {"agents", "usage", "minimum", "prepaid"})
+        self.assertEqual(set(lines.mapped("agent_kind")), {"agents", "usage", "minimum", "prepaid"})
         self.assertTrue(text.strip())
         self.assertGreater(len(entries), 5)
 
     def _check_line_descriptions(self):
         _lines, text, entries = self._line_descriptions()
-        self.assertEqual(self._english_left(entries, text), [],
-                         f"English in the invoice line descriptions of a {self.LANG} client")
+        self.assertEqual(
+            self._english_left(entries, text),
+            [],
+            f"English in the invoice line descriptions of a {self.LANG} client",
+        )
 
 
 @tagged("post_install", "-at_install")
 class TestTranslationsFrench(TranslationCommon):
     LANG = "fr_FR"
-    FIXTURE_NAMES = {"support": "Agent de support", "sales": "Agent commercial",
-                     "tasks": "Tâches de test", "task": "tâche"}
+    FIXTURE_NAMES = {
+        "support": "Agent de support",
+        "sales": "Agent commercial",
+        "tasks": "Tâches de test",
+        "task": "tâche",
+    }
 
     def test_invoice_document_in_french(self):
         self._check_invoice_document()
@@ -276,8 +318,12 @@ class TestTranslationsFrench(TranslationCommon):
 @tagged("post_install", "-at_install")
 class TestTranslationsGerman(TranslationCommon):
     LANG = "de_DE"
-    FIXTURE_NAMES = {"support": "Support-Agent", "sales": "Vertriebsagent",
-                     "tasks": "Testaufgaben", "task": "Aufgabe"}
+    FIXTURE_NAMES = {
+        "support": "Support-Agent",
+        "sales": "Vertriebsagent",
+        "tasks": "Testaufgaben",
+        "task": "Aufgabe",
+    }
 
     def test_invoice_document_in_german(self):
         self._check_invoice_document()
@@ -301,9 +347,14 @@ class TestTranslationsPortalFrench(TranslationCommon, HttpCase):
 
     def test_portal_invoice_in_french(self):
         move = self.inv["MID"]
-        user = mail_new_test_user(self.env, login="mid_portal_fr", name="Marie Dupont",
-                                  groups="base.group_portal", email="marie@example.com",
-                                  lang=self.LANG)
+        user = mail_new_test_user(
+            self.env,
+            login="mid_portal_fr",
+            name="Marie Dupont",
+            groups="base.group_portal",
+            email="marie@example.com",
+            lang=self.LANG,
+        )
         user.partner_id.parent_id = move.partner_id
         self.authenticate("mid_portal_fr", "mid_portal_fr")
         page = self.url_open(f"/my/invoices/{move.id}")
@@ -314,8 +365,11 @@ class TestTranslationsPortalFrench(TranslationCommon, HttpCase):
         self.assertEqual(response.status_code, 200)
         text = self._visible_text(response.content.decode())  # no charset in its headers
         entries = self._entries(INVOICE_TEMPLATE)
-        self.assertEqual(self._english_left(entries, text), [],
-                         "English strings of our invoice template in the portal document")
+        self.assertEqual(
+            self._english_left(entries, text),
+            [],
+            "English strings of our invoice template in the portal document",
+        )
         translations = dict(entries)
         for msgid in ("<strong>Amount Due</strong>", "Usage Breakdown", "Agent Type / Deployment"):
             for fragment in _fragments(translations[msgid]):

@@ -31,23 +31,36 @@ class TestUsageTimezone(AgentBillingCommon):
         cls._contract(cls.client_b, "usage")
 
     def _ingest(self, key, client="TZ-A", timestamp=LAST_EVENING):
-        result = self.Usage._ingest([{"idempotency_key": key, "client": client,
-                                      "agent_type": "T-SUP", "quantity": 1,
-                                      "timestamp": timestamp}])
+        result = self.Usage._ingest(
+            [
+                {
+                    "idempotency_key": key,
+                    "client": client,
+                    "agent_type": "T-SUP",
+                    "quantity": 1,
+                    "timestamp": timestamp,
+                }
+            ]
+        )
         self.assertEqual(result["accepted"], 1, result)
         return self.Usage.browse(result["results"][0]["id"])
 
     def _stored_date(self, usage):
         """The date column as stored, not as cached."""
         self.env.flush_all()
-        self.env.cr.execute(SQL("SELECT date, timestamp FROM agent_billing_usage WHERE id = %s",
-                                usage.id))
+        self.env.cr.execute(
+            SQL("SELECT date, timestamp FROM agent_billing_usage WHERE id = %s", usage.id)
+        )
         return self.env.cr.fetchone()
 
     def _march(self, partner):
-        return self.Usage.search([("partner_id", "=", partner.id),
-                                  ("date", ">=", date(2025, 3, 1)),
-                                  ("date", "<=", date(2025, 3, 31))])
+        return self.Usage.search(
+            [
+                ("partner_id", "=", partner.id),
+                ("date", ">=", date(2025, 3, 1)),
+                ("date", "<=", date(2025, 3, 31)),
+            ]
+        )
 
     def test_last_evening_of_the_month_in_the_company_zone(self):
         self.company.agent_billing_tz = LA
@@ -77,8 +90,10 @@ class TestUsageTimezone(AgentBillingCommon):
         # a contact's usage is its company's, in its company's zone
         contact = self.env["res.partner"].create({"name": "Ops", "parent_id": self.client_a.id})
         by_contact = self._usage(contact, self.metric_task, 1, LAST_EVENING_UTC, "tz-contact")
-        self.assertEqual((by_contact.partner_id, self._stored_date(by_contact)[0]),
-                         (self.client_a, date(2025, 3, 31)))
+        self.assertEqual(
+            (by_contact.partner_id, self._stored_date(by_contact)[0]),
+            (self.client_a, date(2025, 3, 31)),
+        )
 
     def test_company_address_zone_then_utc_by_default(self):
         self.assertEqual(self._stored_date(self._ingest("tz-utc"))[0], date(2025, 4, 1))
@@ -99,18 +114,22 @@ class TestUsageTimezone(AgentBillingCommon):
 
     def test_import_wizard_uses_the_client_zone(self):
         self.client_a.agent_billing_tz = LA
-        content = ("idempotency_key,client,agent_type,quantity,timestamp\n"
-                   f"tzw-1,TZ-A,T-SUP,1,{LAST_EVENING}\n"
-                   "tzw-2,TZ-B,T-SUP,1,2025-04-01 06:30:00\n")
-        wizard = self.env["agent.billing.usage.import"].create({
-            "file": base64.b64encode(content.encode()), "file_name": "usage.csv"})
+        content = (
+            "idempotency_key,client,agent_type,quantity,timestamp\n"
+            f"tzw-1,TZ-A,T-SUP,1,{LAST_EVENING}\n"
+            "tzw-2,TZ-B,T-SUP,1,2025-04-01 06:30:00\n"
+        )
+        wizard = self.env["agent.billing.usage.import"].create(
+            {"file": base64.b64encode(content.encode()), "file_name": "usage.csv"}
+        )
         wizard.action_import()
         self.assertEqual(wizard.imported_count, 2)
         own, utc = wizard.line_ids.sorted("row").usage_id
         self.assertEqual(self._stored_date(own), (date(2025, 3, 31), LAST_EVENING_UTC))
         self.assertEqual(self._stored_date(utc), (date(2025, 4, 1), LAST_EVENING_UTC))
-        self.assertIn("23:30 on the 31st in that zone belongs to that month",
-                      wizard._fields["file"].help)
+        self.assertIn(
+            "23:30 on the 31st in that zone belongs to that month", wizard._fields["file"].help
+        )
 
     def test_billing_day_function(self):
         billing_day = agent_billing_usage.billing_day

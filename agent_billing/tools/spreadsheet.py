@@ -23,13 +23,12 @@ formulas, because they are written as formulas on purpose and never pass through
 
 This module imports nothing from Odoo, and openpyxl only when an XLSX cell is made.
 """
+
 # What a spreadsheet may take for the start of a formula (OWASP's list).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 # The strings openpyxl writes as error cells rather than text (openpyxl.cell.cell.ERROR_CODES).
-XLSX_ERROR_CODES = frozenset(
-    ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
-)
+XLSX_ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 
 
 def is_formula_like(value):
@@ -51,7 +50,6 @@ def csv_row(values):
     """``values`` with every formula-like text neutralised (see :func:`csv_text`); numbers are
     left as they are, so pass numbers as int, float or Decimal, not as text."""
     return [csv_text(value) for value in values]
-
 
 
 # --- XLSX (openpyxl) ---------------------------------------------------------------------------

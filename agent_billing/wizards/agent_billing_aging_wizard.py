@@ -6,7 +6,9 @@ class AgentBillingAgingWizard(models.TransientModel):
     _description = "Receivables aging as of a date"
 
     date = fields.Date(
-        "As of", required=True, default=fields.Date.context_today,
+        "As of",
+        required=True,
+        default=fields.Date.context_today,
         help="Receivables open on this date, with the payments and credit notes dated up to "
         "this date deducted.",
     )
@@ -17,8 +19,7 @@ class AgentBillingAgingWizard(models.TransientModel):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "agent_billing.action_agent_billing_aging"
         )
-        action["name"] = _("Aging as of %(date)s",
-                           date=fields.Date.to_string(self.date))
+        action["name"] = _("Aging as of %(date)s", date=fields.Date.to_string(self.date))
         action["context"] = {
             "agent_aging_date": fields.Date.to_string(self.date),
             "search_default_group_by_partner": 1,

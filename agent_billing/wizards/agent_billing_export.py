@@ -8,6 +8,7 @@ Texts go through ``tools/spreadsheet.py``: one that a spreadsheet could run as a
 client named ``=HYPERLINK(...)``) is written as text; numbers stay numbers and our totals stay
 formulas.
 """
+
 import base64
 import csv
 import io
@@ -173,16 +174,21 @@ def write_xlsx(sheets, total_label="Total"):
             totals = [(total_label, None, next(iter(currencies.values())))]
         else:
             code_range = "${col}$2:${col}${last}".format(
-                col=letters[sheet.currency_column], last=last)
-            totals = [(f"{total_label} {code}", code, currencies[code])
-                      for code in sorted(currencies)]
+                col=letters[sheet.currency_column], last=last
+            )
+            totals = [
+                (f"{total_label} {code}", code, currencies[code]) for code in sorted(currencies)
+            ]
         for label, code, currency in totals:
             row = [None] * len(sheet.columns)
             row[0] = cell(label, font=bold)
             for index in money:
                 letter = letters[index]
-                total = (f"=SUM({letter}2:{letter}{last})" if code is None else
-                         f'=SUMIF({code_range},"{code}",{letter}2:{letter}{last})')
+                total = (
+                    f"=SUM({letter}2:{letter}{last})"
+                    if code is None
+                    else f'=SUMIF({code_range},"{code}",{letter}2:{letter}{last})'
+                )
                 row[index] = cell(total, formats[currency.id], bold, formula=True)
             worksheet.append(row)
     buffer = io.BytesIO()
@@ -194,41 +200,60 @@ class AgentBillingExport(models.TransientModel):
     _name = "agent.billing.export"
     _description = "Billing export"
 
-    company_id = fields.Many2one("res.company", required=True,
-                                 default=lambda self: self.env.company)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
     dataset = fields.Selection(
-        [("invoices", "Invoices"), ("lines", "Invoice Lines with Usage"),
-         ("payments", "Payments"), ("aging", "Receivables Aging")],
-        "Export", required=True, default="invoices",
+        [
+            ("invoices", "Invoices"),
+            ("lines", "Invoice Lines with Usage"),
+            ("payments", "Payments"),
+            ("aging", "Receivables Aging"),
+        ],
+        "Export",
+        required=True,
+        default="invoices",
     )
     file_format = fields.Selection(
         [("xlsx", "Excel (XLSX)"), ("csv", "CSV"), ("pdf", "PDF (invoices)")],
-        "Format", required=True, default="xlsx",
+        "Format",
+        required=True,
+        default="xlsx",
     )
     pdf_layout = fields.Selection(
         [("merged", "One merged PDF"), ("zip", "A zip of one PDF per invoice")],
-        "PDF Files", required=True, default="merged",
+        "PDF Files",
+        required=True,
+        default="merged",
     )
     with_lines = fields.Boolean(
         "Add Lines and Usage Sheets",
         help="With invoices as XLSX: also a sheet of their lines and one of their usage by day.",
     )
     date_from = fields.Date(
-        "From", help="Invoice date (payment date for payments); empty: no lower limit.")
+        "From", help="Invoice date (payment date for payments); empty: no lower limit."
+    )
     date_to = fields.Date(
-        "To", help="Invoice date (payment date for payments); empty: no upper limit.")
+        "To", help="Invoice date (payment date for payments); empty: no upper limit."
+    )
     aging_date = fields.Date("As of", default=fields.Date.context_today)
-    partner_ids = fields.Many2many("res.partner", string="Clients",
-                                   help="Empty: every client. Their contacts are included.")
+    partner_ids = fields.Many2many(
+        "res.partner", string="Clients", help="Empty: every client. Their contacts are included."
+    )
     billing_status = fields.Selection(
         BILLING_STATUSES,
-        help="Only invoices in this status (invoices and invoice lines). Empty: all.")
+        help="Only invoices in this status (invoices and invoice lines). Empty: all.",
+    )
     move_ids = fields.Many2many(
-        "account.move", string="Selected Invoices",
-        help="The invoices selected in the list: the export is limited to them.")
+        "account.move",
+        string="Selected Invoices",
+        help="The invoices selected in the list: the export is limited to them.",
+    )
     payment_ids = fields.Many2many(
-        "account.payment", string="Selected Payments",
-        help="The payments selected in the list: the export is limited to them.")
+        "account.payment",
+        string="Selected Payments",
+        help="The payments selected in the list: the export is limited to them.",
+    )
     file_data = fields.Binary("File", readonly=True)
     file_name = fields.Char(readonly=True)
 
@@ -250,9 +275,13 @@ class AgentBillingExport(models.TransientModel):
             try:
                 content, extension = write_xlsx(self._sheets(), _("Total")), "xlsx"
             except OverflowError as error:
-                raise UserError(_(
-                    "%(sheet)s has more rows than a spreadsheet holds: export a shorter period "
-                    "or as CSV.", sheet=error.args[0])) from None
+                raise UserError(
+                    _(
+                        "%(sheet)s has more rows than a spreadsheet holds: export a shorter period "
+                        "or as CSV.",
+                        sheet=error.args[0],
+                    )
+                ) from None
         name = f"{self._file_base_name()}.{extension}"
         self.write({"file_data": base64.b64encode(content), "file_name": name})
         return {
@@ -263,20 +292,32 @@ class AgentBillingExport(models.TransientModel):
 
     def _check_options(self):
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise UserError(_("The export period starts on %(start)s, after its end "
-                              "%(end)s: swap the dates.", start=self.date_from,
-                              end=self.date_to))
+            raise UserError(
+                _(
+                    "The export period starts on %(start)s, after its end %(end)s: swap the dates.",
+                    start=self.date_from,
+                    end=self.date_to,
+                )
+            )
         if self.file_format == "pdf" and self.dataset != "invoices":
-            raise UserError(_("Only invoices print as PDF: export %(dataset)s as CSV or XLSX.",
-                              dataset=self._dataset_label()))
+            raise UserError(
+                _(
+                    "Only invoices print as PDF: export %(dataset)s as CSV or XLSX.",
+                    dataset=self._dataset_label(),
+                )
+            )
         if self.dataset == "aging" and not self.aging_date:
             raise UserError(_("Set the date the aging is computed as of."))
         others = (self.move_ids.company_id | self.payment_ids.company_id) - self.company_id
         if others:
-            raise UserError(_(
-                "Export the records of one company at a time: %(companies)s selected while "
-                "exporting for %(company)s.", companies=", ".join(others.mapped("name")),
-                company=self.company_id.name))
+            raise UserError(
+                _(
+                    "Export the records of one company at a time: %(companies)s selected while "
+                    "exporting for %(company)s.",
+                    companies=", ".join(others.mapped("name")),
+                    company=self.company_id.name,
+                )
+            )
 
     def _dataset_label(self):
         return dict(self._fields["dataset"]._description_selection(self.env))[self.dataset]
@@ -294,8 +335,10 @@ class AgentBillingExport(models.TransientModel):
         return [(field_name, "child_of", self.partner_ids.ids)] if self.partner_ids else []
 
     def _invoice_domain(self):
-        domain = [("company_id", "=", self.company_id.id),
-                  ("move_type", "in", ("out_invoice", "out_refund"))]
+        domain = [
+            ("company_id", "=", self.company_id.id),
+            ("move_type", "in", ("out_invoice", "out_refund")),
+        ]
         if self.move_ids:
             domain.append(("id", "in", self.move_ids.ids))
         if self.date_from:
@@ -312,8 +355,9 @@ class AgentBillingExport(models.TransientModel):
     def _search_ids(self, model, domain, order):
         ids = self.env[model].search(domain, order=order).ids
         if not ids:
-            raise UserError(_("No %(dataset)s match these filters.",
-                              dataset=self._dataset_label().lower()))
+            raise UserError(
+                _("No %(dataset)s match these filters.", dataset=self._dataset_label().lower())
+            )
         return ids
 
     def _chunks(self, model, ids):
@@ -340,53 +384,78 @@ class AgentBillingExport(models.TransientModel):
         return [self._sheet_aging()]
 
     def _sheet_invoices(self):
-        ids = self._search_ids("account.move", self._invoice_domain(),
-                               "invoice_date, name, id")
+        ids = self._search_ids("account.move", self._invoice_domain(), "invoice_date, name, id")
         statuses = self._selection_labels("account.move", "agent_billing_status")
         payment_states = self._selection_labels("account.move", "payment_state")
         types = self._selection_labels("account.move", "move_type")
         columns = [
-            Column(_("Number"), width=20), Column(_("Type"), width=16),
-            Column(_("Client"), width=30), Column(_("Client Reference")),
-            Column(_("Invoice Date"), "date", 12), Column(_("Due Date"), "date", 12),
-            Column(_("Period Start"), "date", 12), Column(_("Period End"), "date", 12),
-            Column(_("Contract"), width=16), Column(_("Billing Status")),
-            Column(_("Payment Status")), Column(_("Currency"), "currency", 9),
-            Column(_("Untaxed"), "money"), Column(_("Tax"), "money"),
-            Column(_("Total"), "money"), Column(_("Amount Due"), "money"),
+            Column(_("Number"), width=20),
+            Column(_("Type"), width=16),
+            Column(_("Client"), width=30),
+            Column(_("Client Reference")),
+            Column(_("Invoice Date"), "date", 12),
+            Column(_("Due Date"), "date", 12),
+            Column(_("Period Start"), "date", 12),
+            Column(_("Period End"), "date", 12),
+            Column(_("Contract"), width=16),
+            Column(_("Billing Status")),
+            Column(_("Payment Status")),
+            Column(_("Currency"), "currency", 9),
+            Column(_("Untaxed"), "money"),
+            Column(_("Tax"), "money"),
+            Column(_("Total"), "money"),
+            Column(_("Amount Due"), "money"),
         ]
 
         def rows():
             for moves in self._chunks("account.move", ids):
                 for move in moves:
                     sign = -1 if move.move_type == "out_refund" else 1
-                    yield [
-                        move.name, types.get(move.move_type), move.partner_id.display_name,
-                        move.partner_id.commercial_partner_id.ref, move.invoice_date,
-                        move.invoice_date_due, move.agent_period_start, move.agent_period_end,
-                        move.agent_contract_id.name, statuses.get(move.agent_billing_status),
-                        payment_states.get(move.payment_state), move.currency_id.name,
-                        sign * move.amount_untaxed, sign * move.amount_tax,
-                        sign * move.amount_total, sign * move.amount_residual,
-                    ], move.currency_id
+                    yield (
+                        [
+                            move.name,
+                            types.get(move.move_type),
+                            move.partner_id.display_name,
+                            move.partner_id.commercial_partner_id.ref,
+                            move.invoice_date,
+                            move.invoice_date_due,
+                            move.agent_period_start,
+                            move.agent_period_end,
+                            move.agent_contract_id.name,
+                            statuses.get(move.agent_billing_status),
+                            payment_states.get(move.payment_state),
+                            move.currency_id.name,
+                            sign * move.amount_untaxed,
+                            sign * move.amount_tax,
+                            sign * move.amount_total,
+                            sign * move.amount_residual,
+                        ],
+                        move.currency_id,
+                    )
 
         return Sheet(_("Invoices"), columns, rows())
 
     def _sheet_lines(self):
-        ids = self._search_ids("account.move.line", self._line_domain(),
-                               "move_id, sequence, id")
+        ids = self._search_ids("account.move.line", self._line_domain(), "move_id, sequence, id")
         kinds = self._selection_labels("account.move.line", "agent_kind")
         sources = self._selection_labels("account.move.line", "agent_price_source")
         quantity_digits = self.env["decimal.precision"].precision_get("Agent Billing Quantity")
         price_digits = self.env["decimal.precision"].precision_get("Product Price")
         columns = [
-            Column(_("Invoice"), width=20), Column(_("Client"), width=30),
-            Column(_("Invoice Date"), "date", 12), Column(_("Period Start"), "date", 12),
-            Column(_("Period End"), "date", 12), Column(_("Currency"), "currency", 9),
-            Column(_("Charge"), width=18), Column(_("Description"), width=60),
-            Column(_("Product"), width=24), Column(_("Deployment"), width=18),
-            Column(_("Metric"), width=18), Column(_("Agents"), "int", 8),
-            Column(_("Days"), "int", 7), Column(_("Days in Period"), "int", 9),
+            Column(_("Invoice"), width=20),
+            Column(_("Client"), width=30),
+            Column(_("Invoice Date"), "date", 12),
+            Column(_("Period Start"), "date", 12),
+            Column(_("Period End"), "date", 12),
+            Column(_("Currency"), "currency", 9),
+            Column(_("Charge"), width=18),
+            Column(_("Description"), width=60),
+            Column(_("Product"), width=24),
+            Column(_("Deployment"), width=18),
+            Column(_("Metric"), width=18),
+            Column(_("Agents"), "int", 8),
+            Column(_("Days"), "int", 7),
+            Column(_("Days in Period"), "int", 9),
             Column(_("Rate"), "number", 12, price_digits),
             Column(_("Usage Quantity"), "number", 14, quantity_digits),
             Column(_("Included Units"), "number", 14, quantity_digits),
@@ -395,10 +464,12 @@ class AgentBillingExport(models.TransientModel):
             Column(_("Quantity"), "number", 12, quantity_digits),
             Column(_("Unit Price"), "number", 12, price_digits),
             Column(_("Discount %"), "number", 9, 2),
-            Column(_("Subtotal"), "money"), Column(_("Total"), "money"),
+            Column(_("Subtotal"), "money"),
+            Column(_("Total"), "money"),
             Column(_("Prepaid Block"), width=16),
             Column(_("Prepaid Left"), "number", 14, quantity_digits),
-            Column(_("Usage Records"), "int", 9), Column(_("Price From"), width=16),
+            Column(_("Usage Records"), "int", 9),
+            Column(_("Price From"), width=16),
         ]
 
         def rows():
@@ -407,37 +478,64 @@ class AgentBillingExport(models.TransientModel):
                     move = line.move_id
                     sign = -1 if move.move_type == "out_refund" else 1
                     usage = line.agent_kind == "usage"
-                    yield [
-                        move.name, move.partner_id.display_name, move.invoice_date,
-                        move.agent_period_start, move.agent_period_end, move.currency_id.name,
-                        kinds.get(line.agent_kind), line.name, line.product_id.display_name,
-                        line.agent_deployment_id.display_name, line.agent_metric_id.name,
-                        line.agent_count or None, line.agent_days or None,
-                        line.agent_days_in_period or None, line.agent_rate or None,
-                        line.agent_usage_quantity if line.agent_kind in ("usage", "prepaid")
-                        else None,
-                        line.agent_included_units if usage else None,
-                        max(line.agent_usage_quantity - line.agent_included_units, 0.0)
-                        if usage else None,
-                        line.agent_band_summary, line.quantity, line.price_unit,
-                        line.discount or None, sign * line.price_subtotal,
-                        sign * line.price_total, line.agent_prepaid_block_id.name,
-                        line.agent_prepaid_remaining if line.agent_prepaid_block_id else None,
-                        len(line.agent_usage_ids) or None, sources.get(line.agent_price_source),
-                    ], move.currency_id
+                    yield (
+                        [
+                            move.name,
+                            move.partner_id.display_name,
+                            move.invoice_date,
+                            move.agent_period_start,
+                            move.agent_period_end,
+                            move.currency_id.name,
+                            kinds.get(line.agent_kind),
+                            line.name,
+                            line.product_id.display_name,
+                            line.agent_deployment_id.display_name,
+                            line.agent_metric_id.name,
+                            line.agent_count or None,
+                            line.agent_days or None,
+                            line.agent_days_in_period or None,
+                            line.agent_rate or None,
+                            line.agent_usage_quantity
+                            if line.agent_kind in ("usage", "prepaid")
+                            else None,
+                            line.agent_included_units if usage else None,
+                            max(line.agent_usage_quantity - line.agent_included_units, 0.0)
+                            if usage
+                            else None,
+                            line.agent_band_summary,
+                            line.quantity,
+                            line.price_unit,
+                            line.discount or None,
+                            sign * line.price_subtotal,
+                            sign * line.price_total,
+                            line.agent_prepaid_block_id.name,
+                            line.agent_prepaid_remaining if line.agent_prepaid_block_id else None,
+                            len(line.agent_usage_ids) or None,
+                            sources.get(line.agent_price_source),
+                        ],
+                        move.currency_id,
+                    )
 
         return Sheet(_("Invoice Lines"), columns, rows())
 
     def _sheet_usage(self):
         """The usage the lines bill, by line, day and deployment (events can be millions)."""
-        line_ids = self.env["account.move.line"].search(
-            self._line_domain() + [("agent_usage_ids", "!=", False)],
-            order="move_id, sequence, id").ids
+        line_ids = (
+            self.env["account.move.line"]
+            .search(
+                self._line_domain() + [("agent_usage_ids", "!=", False)],
+                order="move_id, sequence, id",
+            )
+            .ids
+        )
         quantity_digits = self.env["decimal.precision"].precision_get("Agent Billing Quantity")
         columns = [
-            Column(_("Invoice"), width=20), Column(_("Client"), width=30),
-            Column(_("Invoice Line"), width=50), Column(_("Metric"), width=18),
-            Column(_("Day"), "date", 12), Column(_("Deployment"), width=18),
+            Column(_("Invoice"), width=20),
+            Column(_("Client"), width=30),
+            Column(_("Invoice Line"), width=50),
+            Column(_("Metric"), width=18),
+            Column(_("Day"), "date", 12),
+            Column(_("Deployment"), width=18),
             Column(_("Quantity"), "number", 14, quantity_digits),
             Column(_("Usage Records"), "int", 9),
         ]
@@ -450,15 +548,24 @@ class AgentBillingExport(models.TransientModel):
                     ["invoice_line_id", "date:day", "deployment_id"],
                     ["quantity:sum", "__count"],
                 )
-                groups.sort(key=lambda g: (position[g[0].id], g[1] or date.min,
-                                           g[2].display_name or ""))
+                groups.sort(
+                    key=lambda g: (position[g[0].id], g[1] or date.min, g[2].display_name or "")
+                )
                 for line, day, deployment, quantity, count in groups:
                     move = line.move_id
-                    yield [
-                        move.name, move.partner_id.display_name, line.name,
-                        line.agent_metric_id.name, day, deployment.display_name, quantity,
-                        count,
-                    ], None
+                    yield (
+                        [
+                            move.name,
+                            move.partner_id.display_name,
+                            line.name,
+                            line.agent_metric_id.name,
+                            day,
+                            deployment.display_name,
+                            quantity,
+                            count,
+                        ],
+                        None,
+                    )
 
         return Sheet(_("Usage by Day"), columns, rows())
 
@@ -472,16 +579,22 @@ class AgentBillingExport(models.TransientModel):
             domain.append(("date", ">=", self.date_from))
         if self.date_to:
             domain.append(("date", "<=", self.date_to))
-        ids = self._search_ids("account.payment", domain + self._partner_domain("partner_id"),
-                               "date, name, id")
+        ids = self._search_ids(
+            "account.payment", domain + self._partner_domain("partner_id"), "date, name, id"
+        )
         states = self._selection_labels("account.payment", "state")
         directions = self._selection_labels("account.payment", "payment_type")
         columns = [
-            Column(_("Number"), width=20), Column(_("Date"), "date", 12),
-            Column(_("Client"), width=30), Column(_("Journal"), width=18),
-            Column(_("Method"), width=16), Column(_("Direction"), width=12),
-            Column(_("Status"), width=12), Column(_("Memo"), width=24),
-            Column(_("Invoices"), width=30), Column(_("Currency"), "currency", 9),
+            Column(_("Number"), width=20),
+            Column(_("Date"), "date", 12),
+            Column(_("Client"), width=30),
+            Column(_("Journal"), width=18),
+            Column(_("Method"), width=16),
+            Column(_("Direction"), width=12),
+            Column(_("Status"), width=12),
+            Column(_("Memo"), width=24),
+            Column(_("Invoices"), width=30),
+            Column(_("Currency"), "currency", 9),
             Column(_("Amount"), "money"),
         ]
 
@@ -489,13 +602,22 @@ class AgentBillingExport(models.TransientModel):
             for payments in self._chunks("account.payment", ids):
                 for payment in payments:
                     sign = -1 if payment.payment_type == "outbound" else 1
-                    yield [
-                        payment.name, payment.date, payment.partner_id.display_name,
-                        payment.journal_id.name, payment.payment_method_line_id.name,
-                        directions.get(payment.payment_type), states.get(payment.state),
-                        payment.memo, ", ".join(payment.reconciled_invoice_ids.mapped("name")),
-                        payment.currency_id.name, sign * payment.amount,
-                    ], payment.currency_id
+                    yield (
+                        [
+                            payment.name,
+                            payment.date,
+                            payment.partner_id.display_name,
+                            payment.journal_id.name,
+                            payment.payment_method_line_id.name,
+                            directions.get(payment.payment_type),
+                            states.get(payment.state),
+                            payment.memo,
+                            ", ".join(payment.reconciled_invoice_ids.mapped("name")),
+                            payment.currency_id.name,
+                            sign * payment.amount,
+                        ],
+                        payment.currency_id,
+                    )
 
         return Sheet(_("Payments"), columns, rows())
 
@@ -503,8 +625,7 @@ class AgentBillingExport(models.TransientModel):
         """The receivables aging as of a date, read from the aging report through the ORM;
         columns the installed report lacks are left out."""
         if "agent.billing.aging" not in self.env:
-            raise UserError(_("The receivables aging report is not available in this "
-                              "database."))
+            raise UserError(_("The receivables aging report is not available in this database."))
         aging = self.env["agent.billing.aging"].with_context(agent_aging_date=self.aging_date)
         wanted = [
             ("move_name", Column(_("Number"), width=20)),
@@ -531,11 +652,15 @@ class AgentBillingExport(models.TransientModel):
             domain.append(("move_id", "in", self.move_ids.ids))
         count = aging.search_count(domain)
         if not count:
-            raise UserError(_("No %(dataset)s match these filters.",
-                              dataset=self._dataset_label().lower()))
+            raise UserError(
+                _("No %(dataset)s match these filters.", dataset=self._dataset_label().lower())
+            )
         currency = self.company_id.currency_id
-        selections = {name: self._selection_labels(aging._name, name) for name in names
-                      if aging._fields[name].type == "selection"}
+        selections = {
+            name: self._selection_labels(aging._name, name)
+            for name in names
+            if aging._fields[name].type == "selection"
+        }
 
         def value(record, name):
             raw = record[name]
@@ -547,14 +672,22 @@ class AgentBillingExport(models.TransientModel):
 
         def rows():
             for offset in range(0, count, CHUNK_SIZE):
-                records = aging.search_read(domain, names, offset=offset, limit=CHUNK_SIZE,
-                                            order="partner_id, date_maturity, id")
+                records = aging.search_read(
+                    domain,
+                    names,
+                    offset=offset,
+                    limit=CHUNK_SIZE,
+                    order="partner_id, date_maturity, id",
+                )
                 for record in records:
                     yield [value(record, name) for name in names], currency
                 self.env.invalidate_all()
 
-        return Sheet(_("Aging %(date)s", date=self.aging_date.isoformat()),
-                     [column for _name, column in wanted], rows())
+        return Sheet(
+            _("Aging %(date)s", date=self.aging_date.isoformat()),
+            [column for _name, column in wanted],
+            rows(),
+        )
 
     # --- PDF -------------------------------------------------------------------------------
     def _export_pdf(self):
@@ -563,7 +696,8 @@ class AgentBillingExport(models.TransientModel):
         One wkhtmltopdf run per invoice: builds without patched Qt (Debian's) refuse several
         documents in one run."""
         moves = self.env["account.move"].browse(
-            self._search_ids("account.move", self._invoice_domain(), "invoice_date, name, id"))
+            self._search_ids("account.move", self._invoice_domain(), "invoice_date, name, id")
+        )
         report = self.env["ir.actions.report"]
         documents = []
         for move in moves:

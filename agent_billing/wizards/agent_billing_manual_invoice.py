@@ -13,12 +13,19 @@ class AgentBillingManualInvoice(models.TransientModel):
     _description = "Manual agent billing invoice"
     _check_company_auto = True
 
-    company_id = fields.Many2one("res.company", required=True,
-                                 default=lambda self: self.env.company)
-    partner_id = fields.Many2one("res.partner", "Client", required=True, check_company=True,
-                                 domain=[("is_company", "=", True)])
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        "Client",
+        required=True,
+        check_company=True,
+        domain=[("is_company", "=", True)],
+    )
     contract_id = fields.Many2one(
-        "agent.billing.contract", check_company=True,
+        "agent.billing.contract",
+        check_company=True,
         domain="[('partner_id', '=', partner_id), ('state', 'in', ('active', 'closed'))]",
         help="Rate this contract's deployments and unbilled usage for the period. Empty: only "
         "the free lines below.",
@@ -28,8 +35,12 @@ class AgentBillingManualInvoice(models.TransientModel):
     invoice_date = fields.Date(default=fields.Date.context_today, required=True)
     line_ids = fields.One2many("agent.billing.manual.invoice.line", "wizard_id", "Free Lines")
     currency_id = fields.Many2one(
-        "res.currency", compute="_compute_currency_id", store=True, readonly=False,
-        precompute=True, required=True,
+        "res.currency",
+        compute="_compute_currency_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
     )
 
     @api.depends("contract_id", "company_id")
@@ -52,28 +63,40 @@ class AgentBillingManualInvoice(models.TransientModel):
         line_vals, usage_links = [], []
         if self.contract_id:
             contract = self.contract_id
-            usages = contract._rating_usages(self.period_start, self.period_end,
-                                             unbilled_only=True)
+            usages = contract._rating_usages(self.period_start, self.period_end, unbilled_only=True)
             try:
                 rating = contract._rate_period(self.period_start, self.period_end, usages=usages)
                 # agent days from the billing ledger: only those of the period not billed yet
                 # (whole billing periods are due; the window bills the days asked for)
                 horizon = period_bounds(self.period_end, contract.billing_cycle)[1]
                 details, _amounts = contract._agent_ledger_details(
-                    until=horizon, window=DaySet.span(self.period_start, self.period_end))
-                details += [vals for vals in Detail._from_rating(contract, rating)
-                            if vals["kind"] != "agents"]
+                    until=horizon, window=DaySet.span(self.period_start, self.period_end)
+                )
+                details += [
+                    vals
+                    for vals in Detail._from_rating(contract, rating)
+                    if vals["kind"] != "agents"
+                ]
             except PricingError as exc:
-                raise UserError(_("%(contract)s cannot be rated: %(reason)s",
-                                  contract=contract.name, reason=exc)) from exc
+                raise UserError(
+                    _(
+                        "%(contract)s cannot be rated: %(reason)s",
+                        contract=contract.name,
+                        reason=exc,
+                    )
+                ) from exc
             for detail in details:
                 line_vals.append(Detail._invoice_line_vals(detail))
                 usage_links.append(detail.get("usage_ids", [(6, 0, [])])[0][2])
         for free in self.line_ids:
-            line_vals.append({
-                "name": free.name, "quantity": free.quantity, "price_unit": free.price_unit,
-                **({"product_id": free.product_id.id} if free.product_id else {}),
-            })
+            line_vals.append(
+                {
+                    "name": free.name,
+                    "quantity": free.quantity,
+                    "price_unit": free.price_unit,
+                    **({"product_id": free.product_id.id} if free.product_id else {}),
+                }
+            )
             usage_links.append([])
         if not line_vals:
             raise UserError(_("Nothing to bill for this client and period."))
@@ -86,12 +109,14 @@ class AgentBillingManualInvoice(models.TransientModel):
             "invoice_line_ids": [fields.Command.create(v) for v in line_vals],
         }
         if self.contract_id:
-            vals.update({
-                "agent_contract_id": self.contract_id.id,
-                "agent_period_start": self.period_start,
-                "agent_period_end": self.period_end,
-                "invoice_origin": self.contract_id.name,
-            })
+            vals.update(
+                {
+                    "agent_contract_id": self.contract_id.id,
+                    "agent_period_start": self.period_start,
+                    "agent_period_end": self.period_end,
+                    "invoice_origin": self.contract_id.name,
+                }
+            )
             if self.contract_id.payment_term_id:
                 vals["invoice_payment_term_id"] = self.contract_id.payment_term_id.id
         try:
@@ -100,21 +125,30 @@ class AgentBillingManualInvoice(models.TransientModel):
                     self.contract_id._ledger_bump()
                 move = self.env["account.move"].create(vals)
         except pg_errors.SerializationFailure:
-            raise UserError(_(
-                "%(contract)s is being billed by a billing run or another manual invoice right "
-                "now: nothing was created. Try again in a moment.",
-                contract=self.contract_id.name)) from None
+            raise UserError(
+                _(
+                    "%(contract)s is being billed by a billing run or another manual invoice right "
+                    "now: nothing was created. Try again in a moment.",
+                    contract=self.contract_id.name,
+                )
+            ) from None
         except pg_errors.UniqueViolation:
-            raise UserError(_(
-                "%(contract)s already has an invoice for %(start)s - %(end)s. Cancel it first, "
-                "or bill the extra charges as free lines without a contract.",
-                contract=self.contract_id.name, start=self.period_start, end=self.period_end,
-            )) from None
-        for move_line, usage_ids in zip(move.invoice_line_ids.sorted("sequence"), usage_links,
-                                        strict=True):
+            raise UserError(
+                _(
+                    "%(contract)s already has an invoice for %(start)s - %(end)s. Cancel it first, "
+                    "or bill the extra charges as free lines without a contract.",
+                    contract=self.contract_id.name,
+                    start=self.period_start,
+                    end=self.period_end,
+                )
+            ) from None
+        for move_line, usage_ids in zip(
+            move.invoice_line_ids.sorted("sequence"), usage_links, strict=True
+        ):
             if usage_ids:
                 self.env["agent.billing.usage"].browse(usage_ids).write(
-                    {"invoice_line_id": move_line.id})
+                    {"invoice_line_id": move_line.id}
+                )
         move.invoice_line_ids._agent_consume_prepaid()
         return {
             "type": "ir.actions.act_window",
@@ -129,8 +163,7 @@ class AgentBillingManualInvoiceLine(models.TransientModel):
     _name = "agent.billing.manual.invoice.line"
     _description = "Manual agent billing invoice free line"
 
-    wizard_id = fields.Many2one("agent.billing.manual.invoice", required=True,
-                                ondelete="cascade")
+    wizard_id = fields.Many2one("agent.billing.manual.invoice", required=True, ondelete="cascade")
     product_id = fields.Many2one("product.product", domain=[("sale_ok", "=", True)])
     name = fields.Char("Description", required=True)
     quantity = fields.Float(default=1.0, digits="Product Unit of Measure")

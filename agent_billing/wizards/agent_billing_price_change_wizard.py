@@ -17,19 +17,23 @@ class AgentBillingPriceChangeWizard(models.TransientModel):
     apply_to_tiers = fields.Boolean("Contract Tiers", default=True)
     apply_to_overrides = fields.Boolean("Client Overrides")
     tier_ids = fields.Many2many(
-        "agent.billing.tier", string="Only These Tiers", check_company=True,
+        "agent.billing.tier",
+        string="Only These Tiers",
+        check_company=True,
         help="Empty: every active tier of the company.",
     )
     partner_ids = fields.Many2many(
         "res.partner", string="Only These Clients", help="Empty: every client's overrides."
     )
     product_ids = fields.Many2many(
-        "product.product", string="Only These Agent Types",
+        "product.product",
+        string="Only These Agent Types",
         domain=[("is_agent_type", "=", True)],
         help="Empty: all agent types. Restricts agent rates and agent-type overrides.",
     )
     metric_ids = fields.Many2many(
-        "agent.billing.metric", string="Only These Metrics",
+        "agent.billing.metric",
+        string="Only These Metrics",
         help="Empty: all metrics. Restricts usage rates, bands and metric overrides.",
     )
     include_agent_rates = fields.Boolean("Agent Rates", default=True)
@@ -39,7 +43,8 @@ class AgentBillingPriceChangeWizard(models.TransientModel):
         [("percent", "Percentage"), ("fixed", "Fixed amount")], required=True, default="percent"
     )
     value = fields.Float(
-        required=True, digits=(16, 4),
+        required=True,
+        digits=(16, 4),
         help="+5 raises prices by 5 % (or by 5.00 in fixed mode); -5 lowers them.",
     )
     effective_date = fields.Date(required=True, default=fields.Date.context_today)
@@ -58,50 +63,95 @@ class AgentBillingPriceChangeWizard(models.TransientModel):
             for tier in tiers:
                 cur_digits = tier.currency_id.decimal_places
                 if self.include_minimums and tier.minimum_commitment:
-                    yield tier, "minimum_commitment", _(
-                        "%(tier)s: minimum commitment", tier=tier.name), cur_digits
+                    yield (
+                        tier,
+                        "minimum_commitment",
+                        _("%(tier)s: minimum commitment", tier=tier.name),
+                        cur_digits,
+                    )
                 if self.include_agent_rates:
                     for rate in tier.agent_rate_ids:
                         if self.product_ids and rate.product_id not in self.product_ids:
                             continue
-                        yield rate, "monthly_rate", _(
-                            "%(tier)s: %(type)s monthly rate", tier=tier.name,
-                            type=rate.product_id.display_name), cur_digits
+                        yield (
+                            rate,
+                            "monthly_rate",
+                            _(
+                                "%(tier)s: %(type)s monthly rate",
+                                tier=tier.name,
+                                type=rate.product_id.display_name,
+                            ),
+                            cur_digits,
+                        )
                 if self.include_usage_rates:
                     for rate in tier.usage_rate_ids:
                         if self.metric_ids and rate.metric_id not in self.metric_ids:
                             continue
                         if rate.charge_model in ("standard", "package"):
-                            yield rate, "unit_price", _(
-                                "%(tier)s: %(metric)s price", tier=tier.name,
-                                metric=rate.metric_id.name), 6
+                            yield (
+                                rate,
+                                "unit_price",
+                                _(
+                                    "%(tier)s: %(metric)s price",
+                                    tier=tier.name,
+                                    metric=rate.metric_id.name,
+                                ),
+                                6,
+                            )
                         for band in rate.band_ids:
-                            yield band, "unit_price", _(
-                                "%(tier)s: %(band)s price", tier=tier.name,
-                                band=band._tracked_label()), 6
+                            yield (
+                                band,
+                                "unit_price",
+                                _(
+                                    "%(tier)s: %(band)s price",
+                                    tier=tier.name,
+                                    band=band._tracked_label(),
+                                ),
+                                6,
+                            )
                             if band.flat_fee:
-                                yield band, "flat_fee", _(
-                                    "%(tier)s: %(band)s flat fee", tier=tier.name,
-                                    band=band._tracked_label()), 6
+                                yield (
+                                    band,
+                                    "flat_fee",
+                                    _(
+                                        "%(tier)s: %(band)s flat fee",
+                                        tier=tier.name,
+                                        band=band._tracked_label(),
+                                    ),
+                                    6,
+                                )
         if self.apply_to_overrides:
             domain = [
                 ("company_id", "=", self.company_id.id),
-                "|", ("date_to", "=", False), ("date_to", ">=", self.effective_date),
+                "|",
+                ("date_to", "=", False),
+                ("date_to", ">=", self.effective_date),
             ]
             if self.partner_ids:
                 domain.append(("partner_id", "in", self.partner_ids.commercial_partner_id.ids))
             for ov in self.env["agent.billing.price.override"].search(domain):
-                if ov.product_id and self.include_agent_rates and (
-                    not self.product_ids or ov.product_id in self.product_ids
+                if (
+                    ov.product_id
+                    and self.include_agent_rates
+                    and (not self.product_ids or ov.product_id in self.product_ids)
                 ):
-                    yield ov, "monthly_rate", _(
-                        "Override %(name)s: monthly rate", name=ov.display_name
-                    ), ov.currency_id.decimal_places
-                if ov.metric_id and self.include_usage_rates and (
-                    not self.metric_ids or ov.metric_id in self.metric_ids
+                    yield (
+                        ov,
+                        "monthly_rate",
+                        _("Override %(name)s: monthly rate", name=ov.display_name),
+                        ov.currency_id.decimal_places,
+                    )
+                if (
+                    ov.metric_id
+                    and self.include_usage_rates
+                    and (not self.metric_ids or ov.metric_id in self.metric_ids)
                 ):
-                    yield ov, "unit_price", _(
-                        "Override %(name)s: price per unit", name=ov.display_name), 6
+                    yield (
+                        ov,
+                        "unit_price",
+                        _("Override %(name)s: price per unit", name=ov.display_name),
+                        6,
+                    )
 
     def _new_price(self, old, digits):
         old = to_decimal(old)
@@ -128,14 +178,18 @@ class AgentBillingPriceChangeWizard(models.TransientModel):
         for record, fname, description, digits in self._targets():
             old = record[fname]
             new = self._new_price(old, digits)
-            lines.append(fields.Command.create({
-                "res_model": record._name,
-                "res_id": record.id,
-                "field_name": fname,
-                "description": description,
-                "old_value": old,
-                "new_value": float(new),
-            }))
+            lines.append(
+                fields.Command.create(
+                    {
+                        "res_model": record._name,
+                        "res_id": record.id,
+                        "field_name": fname,
+                        "description": description,
+                        "old_value": old,
+                        "new_value": float(new),
+                    }
+                )
+            )
         if not lines:
             raise UserError(_("No price matches these filters; widen them and preview again."))
         self.write({"line_ids": [fields.Command.clear()] + lines, "previewed": True})
@@ -148,27 +202,35 @@ class AgentBillingPriceChangeWizard(models.TransientModel):
         negatives = self.line_ids.filtered(lambda line: line.new_value < 0)
         if negatives:
             raise ValidationError(
-                _("This change would make %(n)s price(s) negative, e.g. %(desc)s. Nothing was "
-                  "changed.", n=len(negatives), desc=negatives[0].description)
+                _(
+                    "This change would make %(n)s price(s) negative, e.g. %(desc)s. Nothing was "
+                    "changed.",
+                    n=len(negatives),
+                    desc=negatives[0].description,
+                )
             )
-        change = self.env["agent.billing.price.change"].create({
-            "name": self.name,
-            "company_id": self.company_id.id,
-            "effective_date": self.effective_date,
-            "mode": self.mode,
-            "value": self.value,
-            "line_ids": [
-                fields.Command.create({
-                    "res_model": line.res_model,
-                    "res_id": line.res_id,
-                    "field_name": line.field_name,
-                    "description": line.description,
-                    "old_value": line.old_value,
-                    "new_value": line.new_value,
-                })
-                for line in self.line_ids
-            ],
-        })
+        change = self.env["agent.billing.price.change"].create(
+            {
+                "name": self.name,
+                "company_id": self.company_id.id,
+                "effective_date": self.effective_date,
+                "mode": self.mode,
+                "value": self.value,
+                "line_ids": [
+                    fields.Command.create(
+                        {
+                            "res_model": line.res_model,
+                            "res_id": line.res_id,
+                            "field_name": line.field_name,
+                            "description": line.description,
+                            "old_value": line.old_value,
+                            "new_value": line.new_value,
+                        }
+                    )
+                    for line in self.line_ids
+                ],
+            }
+        )
         if self.effective_date <= fields.Date.context_today(self):
             change.action_apply()
         return {
@@ -189,9 +251,20 @@ class AgentBillingPriceChangeWizard(models.TransientModel):
             "name": _("Bulk Price Change"),
         }
 
-    @api.onchange("mode", "value", "effective_date", "apply_to_tiers", "apply_to_overrides",
-                  "tier_ids", "partner_ids", "product_ids", "metric_ids", "include_agent_rates",
-                  "include_usage_rates", "include_minimums")
+    @api.onchange(
+        "mode",
+        "value",
+        "effective_date",
+        "apply_to_tiers",
+        "apply_to_overrides",
+        "tier_ids",
+        "partner_ids",
+        "product_ids",
+        "metric_ids",
+        "include_agent_rates",
+        "include_usage_rates",
+        "include_minimums",
+    )
     def _onchange_invalidate_preview(self):
         self.previewed = False
         self.line_ids = [fields.Command.clear()]

@@ -17,8 +17,16 @@ from ..tools.spreadsheet import csv_row
 _logger = logging.getLogger(__name__)
 
 MAX_ROWS = 100_000
-EVENT_COLUMNS = ("idempotency_key", "client", "deployment", "agent_type", "metric", "quantity",
-                 "timestamp", "source")
+EVENT_COLUMNS = (
+    "idempotency_key",
+    "client",
+    "deployment",
+    "agent_type",
+    "metric",
+    "quantity",
+    "timestamp",
+    "source",
+)
 REQUIRED_COLUMNS = ("idempotency_key", "client", "quantity", "timestamp")
 ID_COLUMNS = ("deployment", "agent_type")
 # a client is named by a reference, also when a spreadsheet stores it as a number: 1002 is the
@@ -47,8 +55,9 @@ class AgentBillingUsageImport(models.TransientModel):
     _description = "Usage import from a file"
     _check_company_auto = True
 
-    company_id = fields.Many2one("res.company", required=True,
-                                 default=lambda self: self.env.company)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
     file = fields.Binary(
         attachment=False,
         help="CSV (comma or semicolon separated, UTF-8) or XLSX (first sheet) with a header row. "
@@ -66,16 +75,19 @@ class AgentBillingUsageImport(models.TransientModel):
     )
     mode = fields.Selection(
         [("all_or_nothing", "All or nothing"), ("valid_rows", "Valid rows only")],
-        required=True, default="all_or_nothing",
+        required=True,
+        default="all_or_nothing",
         help="All or nothing: import only if every row is valid (duplicates are fine). "
         "Valid rows only: import the valid rows and report the others.",
     )
     state = fields.Selection(
         [("draft", "Draft"), ("checked", "Checked"), ("done", "Imported")],
-        required=True, default="draft",
+        required=True,
+        default="draft",
     )
-    line_ids = fields.One2many("agent.billing.usage.import.line", "wizard_id", "Report",
-                               readonly=True)
+    line_ids = fields.One2many(
+        "agent.billing.usage.import.line", "wizard_id", "Report", readonly=True
+    )
     row_count = fields.Integer("Rows", readonly=True)
     ok_count = fields.Integer("Valid", readonly=True)
     duplicate_count = fields.Integer("Duplicates", readonly=True)
@@ -86,11 +98,19 @@ class AgentBillingUsageImport(models.TransientModel):
 
     @api.onchange("file")
     def _onchange_file(self):
-        self.update({
-            "state": "draft", "row_count": 0, "ok_count": 0, "duplicate_count": 0,
-            "error_count": 0, "imported_count": 0, "report_file": False, "report_name": False,
-            "line_ids": [Command.clear()],
-        })
+        self.update(
+            {
+                "state": "draft",
+                "row_count": 0,
+                "ok_count": 0,
+                "duplicate_count": 0,
+                "error_count": 0,
+                "imported_count": 0,
+                "report_file": False,
+                "report_name": False,
+                "line_ids": [Command.clear()],
+            }
+        )
 
     # --- Actions ---------------------------------------------------------------------------------
     def action_check(self):
@@ -111,10 +131,15 @@ class AgentBillingUsageImport(models.TransientModel):
                 report = self._run(rows, final=True)
                 errors = sum(1 for line in report if line["status"] == "error")
                 if errors:  # leaving the block by the exception rolls the savepoint back
-                    raise UserError(_(
-                        "%(n)s of %(total)s rows are wrong, so nothing was imported. Fix them (use "
-                        "Check to see which and why), or switch to \"Valid rows only\" to import "
-                        "the others.", n=errors, total=len(report)))
+                    raise UserError(
+                        _(
+                            "%(n)s of %(total)s rows are wrong, so nothing was imported. Fix them (use "
+                            'Check to see which and why), or switch to "Valid rows only" to import '
+                            "the others.",
+                            n=errors,
+                            total=len(report),
+                        )
+                    )
         else:
             report = self._run(rows, final=True)
         self._write_report(report, "done")
@@ -127,7 +152,7 @@ class AgentBillingUsageImport(models.TransientModel):
         return {
             "type": "ir.actions.act_url",
             "url": f"/web/content/{self._name}/{self.id}/report_file/"
-                   f"{url_quote(self.report_name or 'report.csv')}?download=true",
+            f"{url_quote(self.report_name or 'report.csv')}?download=true",
             "target": "self",
         }
 
@@ -161,7 +186,7 @@ class AgentBillingUsageImport(models.TransientModel):
                 to_ingest.append((position, row_number, event))
         first_row = {}  # key -> (row number, record id) of its first ok or duplicate row
         for start in range(0, len(to_ingest), MAX_BATCH):
-            chunk = to_ingest[start:start + MAX_BATCH]
+            chunk = to_ingest[start : start + MAX_BATCH]
             result = Usage._ingest([event for _p, _r, event in chunk], source=source)
             for (position, row_number, event), res in zip(chunk, result["results"], strict=True):
                 key = event.get("idempotency_key")
@@ -172,53 +197,66 @@ class AgentBillingUsageImport(models.TransientModel):
                     continue
                 if status == "accepted":
                     first_row[key] = (row_number, res["id"])
-                    report[position] = self._line(row_number, key, "ok", "",
-                                                  res["id"] if final else False)
+                    report[position] = self._line(
+                        row_number, key, "ok", "", res["id"] if final else False
+                    )
                     continue
                 if key in first_row:
                     earlier, record_id = first_row[key]
                     reason = _("same idempotency key as row %(row)s of this file", row=earlier)
-                    report[position] = self._line(row_number, key, "duplicate", reason,
-                                                  record_id if final else False)
+                    report[position] = self._line(
+                        row_number, key, "duplicate", reason, record_id if final else False
+                    )
                 else:
                     record_id = res.get("id") or False
                     first_row[key] = (row_number, record_id)
                     report[position] = self._line(
-                        row_number, key, "duplicate",
+                        row_number,
+                        key,
+                        "duplicate",
                         res.get("reason") or _("already recorded; the original is kept"),
-                        record_id)
+                        record_id,
+                    )
         return report
 
     @api.model
     def _line(self, row, key, status, reason, usage_id=False):
         if key is not None and not isinstance(key, str):
             key = str(key)
-        return {"row": row, "idempotency_key": key or False, "status": status,
-                "reason": reason or False, "usage_id": usage_id or False}
+        return {
+            "row": row,
+            "idempotency_key": key or False,
+            "status": status,
+            "reason": reason or False,
+            "usage_id": usage_id or False,
+        }
 
     def _write_report(self, report, state):
         counts = {"ok": 0, "duplicate": 0, "error": 0}
         for line in report:
             counts[line["status"]] += 1
         if self.line_ids:  # the previous check's report; plain SQL, no log line per row
-            self.env.cr.execute(SQL(
-                "DELETE FROM agent_billing_usage_import_line WHERE wizard_id = %s", self.id))
+            self.env.cr.execute(
+                SQL("DELETE FROM agent_billing_usage_import_line WHERE wizard_id = %s", self.id)
+            )
             self.env["agent.billing.usage.import.line"].invalidate_model()
             self.invalidate_recordset(["line_ids"])
         self.env["agent.billing.usage.import.line"].create(
             [{"wizard_id": self.id, **line} for line in report]
         )
         stem = (self.file_name or "usage").rsplit(".", 1)[0]
-        self.write({
-            "state": state,
-            "row_count": len(report),
-            "ok_count": counts["ok"],
-            "duplicate_count": counts["duplicate"],
-            "error_count": counts["error"],
-            "imported_count": counts["ok"] if state == "done" else 0,
-            "report_file": base64.b64encode(self._report_csv(report)),
-            "report_name": f"{stem}_report.csv",
-        })
+        self.write(
+            {
+                "state": state,
+                "row_count": len(report),
+                "ok_count": counts["ok"],
+                "duplicate_count": counts["duplicate"],
+                "error_count": counts["error"],
+                "imported_count": counts["ok"] if state == "done" else 0,
+                "report_file": base64.b64encode(self._report_csv(report)),
+                "report_name": f"{stem}_report.csv",
+            }
+        )
 
     @api.model
     def _report_csv(self, report):
@@ -227,8 +265,17 @@ class AgentBillingUsageImport(models.TransientModel):
         writer.writerow(["row", "status", "idempotency_key", "reason", "usage_id"])
         for line in report:
             # the keys come from the uploaded file: no text may run as a formula
-            writer.writerow(csv_row([line["row"], line["status"], line["idempotency_key"] or "",
-                                     line["reason"] or "", line["usage_id"] or ""]))
+            writer.writerow(
+                csv_row(
+                    [
+                        line["row"],
+                        line["status"],
+                        line["idempotency_key"] or "",
+                        line["reason"] or "",
+                        line["usage_id"] or "",
+                    ]
+                )
+            )
         return out.getvalue().encode("utf-8-sig")
 
     # --- Reading the file ------------------------------------------------------------------------
@@ -247,9 +294,12 @@ class AgentBillingUsageImport(models.TransientModel):
         if data.startswith(b"PK\x03\x04") or name.endswith((".xlsx", ".xlsm")):
             table, decimal_comma = self._xlsx_rows(data), False
         elif data.startswith(b"\xd0\xcf\x11\xe0") or name.endswith(".xls"):
-            raise UserError(_(
-                "%(name)s is an old Excel (.xls) file. Save it as .xlsx or .csv and try again.",
-                name=self.file_name or ""))
+            raise UserError(
+                _(
+                    "%(name)s is an old Excel (.xls) file. Save it as .xlsx or .csv and try again.",
+                    name=self.file_name or "",
+                )
+            )
         else:
             table, decimal_comma = self._csv_rows(data)
         return self._rows_to_events(table, decimal_comma)
@@ -259,13 +309,20 @@ class AgentBillingUsageImport(models.TransientModel):
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise UserError(_(
-                "The file %(name)s cannot be read: it is neither an XLSX file nor UTF-8 text. "
-                "Save it as CSV UTF-8 or as XLSX.", name=self.file_name or ""))
+            raise UserError(
+                _(
+                    "The file %(name)s cannot be read: it is neither an XLSX file nor UTF-8 text. "
+                    "Save it as CSV UTF-8 or as XLSX.",
+                    name=self.file_name or "",
+                )
+            )
         if "\x00" in text:
-            raise UserError(_(
-                "The file %(name)s cannot be read: it is not a text (CSV) file.",
-                name=self.file_name or ""))
+            raise UserError(
+                _(
+                    "The file %(name)s cannot be read: it is not a text (CSV) file.",
+                    name=self.file_name or "",
+                )
+            )
         header = text.lstrip("\r\n").split("\n", 1)[0]
         delimiter = ";" if header.count(";") > header.count(",") else ","
         return self._csv_iter(text, delimiter), delimiter == ";"
@@ -275,9 +332,14 @@ class AgentBillingUsageImport(models.TransientModel):
         try:
             yield from reader
         except csv.Error as exc:
-            raise UserError(_(
-                "The file %(name)s cannot be read as CSV (near line %(line)s): %(error)s",
-                name=self.file_name or "", line=reader.line_num, error=exc))
+            raise UserError(
+                _(
+                    "The file %(name)s cannot be read as CSV (near line %(line)s): %(error)s",
+                    name=self.file_name or "",
+                    line=reader.line_num,
+                    error=exc,
+                )
+            )
 
     def _xlsx_rows(self, data):
         try:
@@ -288,9 +350,13 @@ class AgentBillingUsageImport(models.TransientModel):
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl/zipfile raise many kinds on a damaged file
             _logger.info("Unreadable usage import file %s: %s", self.file_name, exc)
-            raise UserError(_(
-                "The file %(name)s cannot be read as an XLSX workbook. Save it again as .xlsx "
-                "or .csv.", name=self.file_name or ""))
+            raise UserError(
+                _(
+                    "The file %(name)s cannot be read as an XLSX workbook. Save it again as .xlsx "
+                    "or .csv.",
+                    name=self.file_name or "",
+                )
+            )
         return self._xlsx_iter(workbook)
 
     def _xlsx_iter(self, workbook):
@@ -304,9 +370,13 @@ class AgentBillingUsageImport(models.TransientModel):
             raise
         except Exception as exc:
             _logger.info("Unreadable usage import file %s: %s", self.file_name, exc)
-            raise UserError(_(
-                "The file %(name)s cannot be read as an XLSX workbook. Save it again as .xlsx "
-                "or .csv.", name=self.file_name or ""))
+            raise UserError(
+                _(
+                    "The file %(name)s cannot be read as an XLSX workbook. Save it again as .xlsx "
+                    "or .csv.",
+                    name=self.file_name or "",
+                )
+            )
         finally:
             workbook.close()
 
@@ -316,44 +386,60 @@ class AgentBillingUsageImport(models.TransientModel):
         if header is None or not any(self._is_filled(cell) for cell in header):
             if not any(self._is_filled(cell) for cells in table for cell in cells):
                 raise UserError(_("The file %(name)s is empty.", name=self.file_name or ""))
-            raise UserError(_(
-                "The first row of %(name)s must hold the column names (%(columns)s).",
-                name=self.file_name or "", columns=", ".join(EVENT_COLUMNS)))
+            raise UserError(
+                _(
+                    "The first row of %(name)s must hold the column names (%(columns)s).",
+                    name=self.file_name or "",
+                    columns=", ".join(EVENT_COLUMNS),
+                )
+            )
         columns = {}  # position -> event key
         for position, cell in enumerate(header):
             column = COLUMN_BY_KEY.get(_column_key(cell))
             if not column:
                 continue
             if column in columns.values():
-                raise UserError(_("The column %(column)s appears twice in the header.",
-                                  column=column))
+                raise UserError(
+                    _("The column %(column)s appears twice in the header.", column=column)
+                )
             columns[position] = column
         missing = [column for column in REQUIRED_COLUMNS if column not in columns.values()]
         if missing:
-            raise UserError(_(
-                "The file %(name)s lacks the required column(s) %(missing)s. Found: %(found)s.",
-                name=self.file_name or "", missing=", ".join(missing),
-                found=", ".join(str(c).strip() for c in header if self._is_filled(c)) or "-"))
+            raise UserError(
+                _(
+                    "The file %(name)s lacks the required column(s) %(missing)s. Found: %(found)s.",
+                    name=self.file_name or "",
+                    missing=", ".join(missing),
+                    found=", ".join(str(c).strip() for c in header if self._is_filled(c)) or "-",
+                )
+            )
         width = len(header)
         rows = []
         for row_number, cells in enumerate(table, start=2):
             if not any(self._is_filled(cell) for cell in cells):
                 continue  # a blank line holds no event
             if len(rows) >= MAX_ROWS:
-                raise UserError(_(
-                    "The file %(name)s has more than %(max)s rows. Split it into smaller files.",
-                    name=self.file_name or "", max=f"{MAX_ROWS:,}"))
-            event = {column: self._cell_value(column, cells[position], decimal_comma)
-                     for position, column in columns.items() if position < len(cells)}
+                raise UserError(
+                    _(
+                        "The file %(name)s has more than %(max)s rows. Split it into smaller files.",
+                        name=self.file_name or "",
+                        max=f"{MAX_ROWS:,}",
+                    )
+                )
+            event = {
+                column: self._cell_value(column, cells[position], decimal_comma)
+                for position, column in columns.items()
+                if position < len(cells)
+            }
             extra = sum(1 for cell in cells[width:] if self._is_filled(cell))
             error = False
             if extra:
-                error = _("the row has %(n)s value(s) more than the header has columns",
-                          n=extra)
+                error = _("the row has %(n)s value(s) more than the header has columns", n=extra)
             rows.append((row_number, event, error))
         if not rows:
-            raise UserError(_("The file %(name)s has a header but no data rows.",
-                              name=self.file_name or ""))
+            raise UserError(
+                _("The file %(name)s has a header but no data rows.", name=self.file_name or "")
+            )
         return rows
 
     @staticmethod
@@ -380,12 +466,17 @@ class AgentBillingUsageImport(models.TransientModel):
             return value.replace(microsecond=0).isoformat(sep=" ")
         if isinstance(value, time | timedelta):
             return str(value)
-        if isinstance(value, float) and not isinstance(value, bool) and value.is_integer() and (
-            column in ID_COLUMNS or column in TEXT_COLUMNS
+        if (
+            isinstance(value, float)
+            and not isinstance(value, bool)
+            and value.is_integer()
+            and (column in ID_COLUMNS or column in TEXT_COLUMNS)
         ):
             value = int(value)
-        if column in TEXT_COLUMNS and isinstance(value, int | float) and not isinstance(
-            value, bool
+        if (
+            column in TEXT_COLUMNS
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
         ):
             return str(value)
         return value
@@ -400,7 +491,8 @@ class AgentBillingUsageImportLine(models.TransientModel):
     row = fields.Integer(help="Row number in the file; the header is row 1.")
     idempotency_key = fields.Char()
     status = fields.Selection(
-        [("ok", "OK"), ("duplicate", "Duplicate"), ("error", "Error")], required=True,
+        [("ok", "OK"), ("duplicate", "Duplicate"), ("error", "Error")],
+        required=True,
     )
     reason = fields.Char()
     usage_id = fields.Many2one("agent.billing.usage", "Usage Record", ondelete="set null")

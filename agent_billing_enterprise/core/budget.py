@@ -102,8 +102,9 @@ class BudgetLedger:
 
     def check(self, key, amount):
         entry = self.entries[key]
-        return evaluate(entry.limit, entry.spent, entry.committed + entry.charged, amount,
-                        entry.policy)
+        return evaluate(
+            entry.limit, entry.spent, entry.committed + entry.charged, amount, entry.policy
+        )
 
     def check_many(self, charges):
         """Decisions for ``{key: amount}`` charged together, and the worst status."""

@@ -11,15 +11,19 @@ class AccountMove(models.Model):
 
     # --- Multi-entity ---
     agent_consolidated = fields.Boolean(
-        "Consolidated Invoice", readonly=True, copy=False,
+        "Consolidated Invoice",
+        readonly=True,
+        copy=False,
         help="One invoice for a client organisation: a section per entity.",
     )
     # --- Cost allocation ---
-    agent_allocation_ids = fields.One2many("agent.billing.allocation", "move_id",
-                                           "Cost Allocation", readonly=True)
+    agent_allocation_ids = fields.One2many(
+        "agent.billing.allocation", "move_id", "Cost Allocation", readonly=True
+    )
     # --- Disputes ---
-    agent_dispute_ids = fields.One2many("agent.billing.dispute", "move_id", "Disputes",
-                                        readonly=True)
+    agent_dispute_ids = fields.One2many(
+        "agent.billing.dispute", "move_id", "Disputes", readonly=True
+    )
     agent_dispute_count = fields.Integer("Dispute Count", compute="_compute_agent_dispute_count")
 
     @api.depends("agent_dispute_ids")
@@ -39,7 +43,8 @@ class AccountMove(models.Model):
         """Its own requests, and those that hold it (e.g. a budget increase)."""
         self.ensure_one()
         return self.agent_approval_request_ids | self.env["agent.billing.approval.request"].search(
-            [("move_ids", "in", self.ids)])
+            [("move_ids", "in", self.ids)]
+        )
 
     def _agent_approval_needed(self):
         """(request type, amount, rule) when a rule wants this customer document approved and
@@ -49,13 +54,13 @@ class AccountMove(models.Model):
             return None
         request_type = "invoice" if self.move_type == "out_invoice" else "credit_note"
         amount = abs(self.amount_total_signed)
-        rule = self.env["agent.billing.approval.rule"]._match(request_type, amount,
-                                                              self.company_id)
+        rule = self.env["agent.billing.approval.rule"]._match(request_type, amount, self.company_id)
         if not rule:
             return None
         currency = self.company_id.currency_id
         approved = self.agent_approval_request_ids.filtered(
-            lambda r: r.request_type == request_type and r.state == "approved")
+            lambda r: r.request_type == request_type and r.state == "approved"
+        )
         if any(currency.compare_amounts(amount, r.amount) <= 0 for r in approved):
             return None
         return request_type, amount, rule
@@ -66,16 +71,19 @@ class AccountMove(models.Model):
         moves = self.filtered(lambda m: m.move_type in CUSTOMER_DOCUMENTS)
         for move in moves:
             if move.agent_approval_state == "pending":
-                pending = move._agent_approval_requests().filtered(
-                    lambda r: r.state == "pending")
+                pending = move._agent_approval_requests().filtered(lambda r: r.state == "pending")
                 blocks[move] = _(
                     "%(move)s is waiting for approval (%(requests)s): it can be posted once "
-                    "approved.", move=move.display_name,
-                    requests=", ".join(pending.mapped("name")) or "-")
+                    "approved.",
+                    move=move.display_name,
+                    requests=", ".join(pending.mapped("name")) or "-",
+                )
             elif move.agent_approval_state == "refused":
                 blocks[move] = _(
                     "The approval of %(move)s was refused: correct it and request approval "
-                    "again, or cancel it.", move=move.display_name)
+                    "again, or cancel it.",
+                    move=move.display_name,
+                )
         Rule = self.env["agent.billing.approval.rule"]
         rest = moves.filtered(lambda m: m not in blocks)
         for company in rest.company_id:
@@ -88,8 +96,10 @@ class AccountMove(models.Model):
                     blocks[move] = _(
                         "%(move)s (%(amount)s) needs approval under the rule %(rule)s: request "
                         "it with the Request Approval button before posting.",
-                        move=move.display_name, rule=rule.name,
-                        amount=format_amount(self.env, amount, company.currency_id))
+                        move=move.display_name,
+                        rule=rule.name,
+                        amount=format_amount(self.env, amount, company.currency_id),
+                    )
         return blocks
 
     def _post(self, soft=True):
@@ -120,33 +130,47 @@ class AccountMove(models.Model):
                 if needed:
                     request_type, amount, _rule = needed
                     requests |= move._agent_request_approval(
-                        request_type, amount, move._agent_approval_reason(amount))
+                        request_type, amount, move._agent_approval_reason(amount)
+                    )
         return requests
 
     def _agent_approval_reason(self, amount):
-        return _("%(move)s for %(client)s: %(amount)s", move=self.display_name,
-                 client=self.partner_id.display_name,
-                 amount=format_amount(self.env, amount, self.company_id.currency_id))
+        return _(
+            "%(move)s for %(client)s: %(amount)s",
+            move=self.display_name,
+            client=self.partner_id.display_name,
+            amount=format_amount(self.env, amount, self.company_id.currency_id),
+        )
 
     def action_agent_request_approval(self):
         for move in self:
             if move.state != "draft":
-                raise UserError(_("%(move)s is not a draft: only drafts wait for approval.",
-                                  move=move.display_name))
+                raise UserError(
+                    _(
+                        "%(move)s is not a draft: only drafts wait for approval.",
+                        move=move.display_name,
+                    )
+                )
             needed = move._agent_approval_needed()
             if not needed:
-                raise UserError(_("No approval rule applies to %(move)s (%(amount)s): it can be "
-                                  "posted as it is.", move=move.display_name,
-                                  amount=format_amount(self.env, abs(move.amount_total_signed),
-                                                       move.company_id.currency_id)))
+                raise UserError(
+                    _(
+                        "No approval rule applies to %(move)s (%(amount)s): it can be "
+                        "posted as it is.",
+                        move=move.display_name,
+                        amount=format_amount(
+                            self.env, abs(move.amount_total_signed), move.company_id.currency_id
+                        ),
+                    )
+                )
             request_type, amount, _rule = needed
             move._agent_request_approval(request_type, amount, move._agent_approval_reason(amount))
         return True
 
     def button_cancel(self):
-        pending = self.env["agent.billing.approval.request"].search([
-            ("res_model", "=", self._name), ("res_id", "in", self.ids),
-            ("state", "=", "pending")])
+        pending = self.env["agent.billing.approval.request"].search(
+            [("res_model", "=", self._name), ("res_id", "in", self.ids), ("state", "=", "pending")]
+        )
         result = super().button_cancel()
         # nothing left to approve on a cancelled document
         pending.filtered(lambda r: r._target() and r._target().state == "cancel")._withdraw()
@@ -166,15 +190,17 @@ class AccountMove(models.Model):
         sign = -1 if self.move_type == "out_refund" else 1
         rows = []
         for (entity, department), amount in sorted(
-                totals.items(), key=lambda item: (item[0][0].name or "",
-                                                  item[0][1].code or "~")):
-            rows.append({
-                "entity": entity.name,
-                "department": department.display_name if department else _("Unallocated"),
-                "gl_code": department.client_gl_code or "",
-                "cost_center": department.client_cost_center or "",
-                "amount": self.currency_id.round(amount * sign),
-            })
+            totals.items(), key=lambda item: (item[0][0].name or "", item[0][1].code or "~")
+        ):
+            rows.append(
+                {
+                    "entity": entity.name,
+                    "department": department.display_name if department else _("Unallocated"),
+                    "gl_code": department.client_gl_code or "",
+                    "cost_center": department.client_cost_center or "",
+                    "amount": self.currency_id.round(amount * sign),
+                }
+            )
         return rows
 
     # --- Disputes ------------------------------------------------------------------------------
@@ -192,7 +218,8 @@ class AccountMove(models.Model):
     def action_agent_view_disputes(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
-            "agent_billing_enterprise.action_agent_billing_dispute")
+            "agent_billing_enterprise.action_agent_billing_dispute"
+        )
         action["domain"] = [("move_id", "=", self.id)]
         action["context"] = {"default_move_id": self.id}
         return action
@@ -202,23 +229,27 @@ class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
     # --- Multi-entity: the entity (and its contract) a line of a consolidated invoice bills ---
-    agent_entity_partner_id = fields.Many2one("res.partner", "Billing Entity",
-                                              index="btree_not_null")
-    agent_entity_contract_id = fields.Many2one("agent.billing.contract", "Entity Contract",
-                                               index="btree_not_null")
-    agent_allocation_ids = fields.One2many("agent.billing.allocation", "move_line_id",
-                                           "Cost Allocation")
-    agent_department_summary = fields.Char("Departments",
-                                           compute="_compute_agent_department_summary")
+    agent_entity_partner_id = fields.Many2one(
+        "res.partner", "Billing Entity", index="btree_not_null"
+    )
+    agent_entity_contract_id = fields.Many2one(
+        "agent.billing.contract", "Entity Contract", index="btree_not_null"
+    )
+    agent_allocation_ids = fields.One2many(
+        "agent.billing.allocation", "move_line_id", "Cost Allocation"
+    )
+    agent_department_summary = fields.Char(
+        "Departments", compute="_compute_agent_department_summary"
+    )
 
     @api.depends("agent_allocation_ids")
     def _compute_agent_department_summary(self):
         for line in self:
             parts = [
-                f"{alloc.department_id.code or alloc.department_id.name} "
-                f"{alloc.percent:g}%"
+                f"{alloc.department_id.code or alloc.department_id.name} {alloc.percent:g}%"
                 for alloc in line.agent_allocation_ids.sorted(
-                    lambda a: (-a.percent, a.department_id.code or ""))
+                    lambda a: (-a.percent, a.department_id.code or "")
+                )
                 if alloc.department_id
             ]
             line.agent_department_summary = ", ".join(parts) or False

@@ -16,12 +16,22 @@ class AgentBillingApprovalMixin(models.AbstractModel):
     _description = "Record subject to approval"
 
     agent_approval_state = fields.Selection(
-        APPROVAL_STATES, "Approval", default="none", required=True, copy=False, readonly=True,
-        index=True, tracking=True,
+        APPROVAL_STATES,
+        "Approval",
+        default="none",
+        required=True,
+        copy=False,
+        readonly=True,
+        index=True,
+        tracking=True,
     )
     agent_approval_request_ids = fields.One2many(
-        "agent.billing.approval.request", "res_id", "Approval History",
-        domain=lambda self: [("res_model", "=", self._name)], readonly=True, copy=False,
+        "agent.billing.approval.request",
+        "res_id",
+        "Approval History",
+        domain=lambda self: [("res_model", "=", self._name)],
+        readonly=True,
+        copy=False,
     )
     agent_approval_count = fields.Integer("Approvals", compute="_compute_agent_approval_count")
 
@@ -39,8 +49,11 @@ class AgentBillingApprovalMixin(models.AbstractModel):
         """Where the record stands from its requests: pending while one is pending, refused when
         the last decided one was refused, approved when one was approved."""
         for record in self:
-            requests = record._agent_approval_requests().filtered(
-                lambda r: r.state != "cancelled").sorted("id")
+            requests = (
+                record._agent_approval_requests()
+                .filtered(lambda r: r.state != "cancelled")
+                .sorted("id")
+            )
             if not requests:
                 state = "none"
             elif any(r.state == "pending" for r in requests):
@@ -55,7 +68,8 @@ class AgentBillingApprovalMixin(models.AbstractModel):
     def _agent_request_approval(self, request_type, amount, reason, **kwargs):
         self.ensure_one()
         return self.env["agent.billing.approval.request"]._request(
-            self, request_type, amount, reason, **kwargs)
+            self, request_type, amount, reason, **kwargs
+        )
 
     def _agent_approval_decided(self, request):
         """Hook: ``request`` about this record was approved or refused."""

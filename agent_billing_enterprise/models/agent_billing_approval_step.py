@@ -17,8 +17,9 @@ class AgentBillingApprovalStep(models.Model):
     _description = "Approval step"
     _order = "request_id, sequence, id"
 
-    request_id = fields.Many2one("agent.billing.approval.request", required=True,
-                                 ondelete="cascade", index=True)
+    request_id = fields.Many2one(
+        "agent.billing.approval.request", required=True, ondelete="cascade", index=True
+    )
     company_id = fields.Many2one(related="request_id.company_id", store=True, index=True)
     sequence = fields.Integer()
     user_id = fields.Many2one("res.users", "Approver")
@@ -38,5 +39,9 @@ class AgentBillingApprovalStep(models.Model):
     def _check_approver(self):
         for step in self:
             if bool(step.user_id) == bool(step.group_id):
-                raise ValidationError(_("An approval step of %(request)s names either a user or "
-                                        "a group.", request=step.request_id.name))
+                raise ValidationError(
+                    _(
+                        "An approval step of %(request)s names either a user or a group.",
+                        request=step.request_id.name,
+                    )
+                )

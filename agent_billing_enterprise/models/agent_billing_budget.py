@@ -33,54 +33,95 @@ class AgentBillingBudget(models.Model):
 
     _name = "agent.billing.budget"
     _description = "Client budget"
-    _inherit = ["agent.billing.client.mixin", "agent.billing.approval.mixin", "mail.thread",
-                "mail.activity.mixin"]
+    _inherit = [
+        "agent.billing.client.mixin",
+        "agent.billing.approval.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+    ]
     _order = "date_from desc, partner_id, id"
     _check_company_auto = True
 
-    name = fields.Char(compute="_compute_name", store=True, readonly=False, precompute=True,
-                       required=True)
+    name = fields.Char(
+        compute="_compute_name", store=True, readonly=False, precompute=True, required=True
+    )
     active = fields.Boolean(default=True, tracking=True)
-    company_id = fields.Many2one("res.company", required=True, index=True,
-                                 default=lambda self: self.env.company)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    partner_id = fields.Many2one("res.partner", "Client Entity", required=True, index=True,
-                                 check_company=True, tracking=True,
-                                 domain=[("is_company", "=", True)])
-    department_id = fields.Many2one("agent.billing.department", index="btree_not_null",
-                                    check_company=True, tracking=True,
-                                    domain="[('partner_id', '=', partner_id)]",
-                                    help="Empty: the whole entity.")
-    user_id = fields.Many2one("res.users", "Responsible", default=lambda self: self.env.user,
-                              tracking=True, help="Gets the threshold alerts as activities.")
-    period_type = fields.Selection(PERIOD_TYPES, "Period", required=True, default="monthly",
-                                   tracking=True)
-    date_from = fields.Date("From", required=True, tracking=True,
-                            default=lambda self: fields.Date.context_today(self).replace(day=1))
-    date_to = fields.Date("To", required=True, tracking=True, compute="_compute_date_to",
-                          store=True, readonly=False, precompute=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        "Client Entity",
+        required=True,
+        index=True,
+        check_company=True,
+        tracking=True,
+        domain=[("is_company", "=", True)],
+    )
+    department_id = fields.Many2one(
+        "agent.billing.department",
+        index="btree_not_null",
+        check_company=True,
+        tracking=True,
+        domain="[('partner_id', '=', partner_id)]",
+        help="Empty: the whole entity.",
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        "Responsible",
+        default=lambda self: self.env.user,
+        tracking=True,
+        help="Gets the threshold alerts as activities.",
+    )
+    period_type = fields.Selection(
+        PERIOD_TYPES, "Period", required=True, default="monthly", tracking=True
+    )
+    date_from = fields.Date(
+        "From",
+        required=True,
+        tracking=True,
+        default=lambda self: fields.Date.context_today(self).replace(day=1),
+    )
+    date_to = fields.Date(
+        "To",
+        required=True,
+        tracking=True,
+        compute="_compute_date_to",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
     amount = fields.Monetary("Budget", required=True, tracking=True)
     overspend_policy = fields.Selection(
-        OVERSPEND_POLICIES, required=True, default="allow", tracking=True,
+        OVERSPEND_POLICIES,
+        required=True,
+        default="allow",
+        tracking=True,
         help="What a billing run does with an invoice that would exceed the budget: create it "
         "anyway, create it on hold until a budget increase is approved, or leave the client "
         "out of the run with an error.",
     )
     threshold_ids = fields.One2many(
-        "agent.billing.budget.threshold", "budget_id", "Alert Thresholds", copy=True,
-        default=lambda self: [fields.Command.create({"percent": float(p)})
-                              for p in DEFAULT_THRESHOLDS],
+        "agent.billing.budget.threshold",
+        "budget_id",
+        "Alert Thresholds",
+        copy=True,
+        default=lambda self: [
+            fields.Command.create({"percent": float(p)}) for p in DEFAULT_THRESHOLDS
+        ],
     )
     # --- Consumption (one query for all budgets shown) ---
     spent = fields.Monetary(compute="_compute_consumption")
     committed = fields.Monetary(compute="_compute_consumption")
     available = fields.Monetary(compute="_compute_consumption")
-    consumed_percent = fields.Float("Consumed (%)", compute="_compute_consumption",
-                                    digits=(16, 1))
+    consumed_percent = fields.Float("Consumed (%)", compute="_compute_consumption", digits=(16, 1))
     # --- Increase ---
-    requested_amount = fields.Monetary("Requested Budget", copy=False,
-                                       help="New budget to request; approved by the budget "
-                                       "increase approval rule, if any.")
+    requested_amount = fields.Monetary(
+        "Requested Budget",
+        copy=False,
+        help="New budget to request; approved by the budget increase approval rule, if any.",
+    )
 
     @api.depends("partner_id", "department_id", "period_type", "date_from", "date_to")
     def _compute_name(self):
@@ -95,8 +136,10 @@ class AgentBillingBudget(models.Model):
             elif budget.period_type == "quarterly":
                 period = f"Q{(budget.date_from.month - 1) // 3 + 1} {budget.date_from.year}"
             else:
-                period = f"{format_date(self.env, budget.date_from)} - " \
+                period = (
+                    f"{format_date(self.env, budget.date_from)} - "
                     f"{format_date(self.env, budget.date_to)}"
+                )
             parts = [budget.partner_id.name, budget.department_id.name, period]
             budget.name = " / ".join(p for p in parts if p)
 
@@ -113,30 +156,42 @@ class AgentBillingBudget(models.Model):
         if self.period_type != "custom" and self.date_from:
             self.date_from = period_bounds(self.date_from, self.period_type)[0]
 
-    @api.constrains("amount", "date_from", "date_to", "department_id", "partner_id",
-                    "period_type")
+    @api.constrains("amount", "date_from", "date_to", "department_id", "partner_id", "period_type")
     def _check_budget_values(self):
         for budget in self:
             if budget.currency_id.compare_amounts(budget.amount, 0.0) < 0:
-                raise ValidationError(_("Budget %(name)s cannot be negative.",
-                                        name=budget.name))
+                raise ValidationError(_("Budget %(name)s cannot be negative.", name=budget.name))
             if budget.date_to < budget.date_from:
-                raise ValidationError(_("Budget %(name)s ends (%(end)s) before it starts "
-                                        "(%(start)s).", name=budget.name, end=budget.date_to,
-                                        start=budget.date_from))
+                raise ValidationError(
+                    _(
+                        "Budget %(name)s ends (%(end)s) before it starts (%(start)s).",
+                        name=budget.name,
+                        end=budget.date_to,
+                        start=budget.date_from,
+                    )
+                )
             if budget.period_type != "custom":
                 bounds = period_bounds(budget.date_from, budget.period_type)
                 if bounds != (budget.date_from, budget.date_to):
-                    raise ValidationError(_(
-                        "Budget %(name)s is %(period)s but runs %(start)s - %(end)s: choose the "
-                        "custom period for other dates.", name=budget.name,
-                        period=budget.period_type, start=budget.date_from,
-                        end=budget.date_to))
+                    raise ValidationError(
+                        _(
+                            "Budget %(name)s is %(period)s but runs %(start)s - %(end)s: choose the "
+                            "custom period for other dates.",
+                            name=budget.name,
+                            period=budget.period_type,
+                            start=budget.date_from,
+                            end=budget.date_to,
+                        )
+                    )
             if budget.department_id and budget.department_id.partner_id != budget.partner_id:
-                raise ValidationError(_(
-                    "Budget %(name)s: department %(dept)s belongs to %(owner)s.",
-                    name=budget.name, dept=budget.department_id.display_name,
-                    owner=budget.department_id.partner_id.display_name))
+                raise ValidationError(
+                    _(
+                        "Budget %(name)s: department %(dept)s belongs to %(owner)s.",
+                        name=budget.name,
+                        dept=budget.department_id.display_name,
+                        owner=budget.department_id.partner_id.display_name,
+                    )
+                )
 
     # --- Consumption -----------------------------------------------------------------------
     def _usage(self):
@@ -145,8 +200,9 @@ class AgentBillingBudget(models.Model):
             return {}
         for model in ("account.move", "account.move.line", "agent.billing.allocation", self._name):
             self.env[model].flush_model()
-        rows = self.env.execute_query(SQL(
-            """
+        rows = self.env.execute_query(
+            SQL(
+                """
             WITH budget AS (
                 SELECT id, company_id, partner_id, department_id, date_from, date_to
                   FROM agent_billing_budget WHERE id IN %(ids)s
@@ -193,7 +249,10 @@ class AgentBillingBudget(models.Model):
                    COALESCE(SUM(amount) FILTER (WHERE state = 'posted'), 0),
                    COALESCE(SUM(amount) FILTER (WHERE state = 'draft'), 0)
               FROM charge GROUP BY budget_id
-            """, ids=tuple(self.ids)))
+            """,
+                ids=tuple(self.ids),
+            )
+        )
         usage = {budget_id: (to_decimal(0), to_decimal(0)) for budget_id in self.ids}
         for budget_id, spent, committed in rows:
             usage[budget_id] = (to_decimal(spent), to_decimal(committed))
@@ -206,8 +265,11 @@ class AgentBillingBudget(models.Model):
             budget.spent = float(spent)
             budget.committed = float(committed)
             budget.available = float(to_decimal(budget.amount) - spent - committed)
-            budget.consumed_percent = float((spent + committed) * 100
-                                            / to_decimal(budget.amount)) if budget.amount else 0.0
+            budget.consumed_percent = (
+                float((spent + committed) * 100 / to_decimal(budget.amount))
+                if budget.amount
+                else 0.0
+            )
 
     def _ledger(self):
         """These budgets in a :class:`BudgetLedger` (one query), to check many charges fast."""
@@ -215,8 +277,9 @@ class AgentBillingBudget(models.Model):
         usage = self._usage()
         for budget in self:
             spent, committed = usage[budget.id]
-            ledger.add(budget.id, to_decimal(budget.amount), spent, committed,
-                       budget.overspend_policy)
+            ledger.add(
+                budget.id, to_decimal(budget.amount), spent, committed, budget.overspend_policy
+            )
         return ledger
 
     def _check_budget(self, amount, ledger=None):
@@ -229,10 +292,14 @@ class AgentBillingBudget(models.Model):
     @api.model
     def _budgets_for(self, partners, company, date_from, date_to):
         """Active budgets of these entities whose period overlaps [date_from, date_to]."""
-        return self.search([
-            ("partner_id", "in", partners.ids), ("company_id", "=", company.id),
-            ("date_from", "<=", date_to), ("date_to", ">=", date_from),
-        ])
+        return self.search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("company_id", "=", company.id),
+                ("date_from", "<=", date_to),
+                ("date_to", ">=", date_from),
+            ]
+        )
 
     # --- Alerts ----------------------------------------------------------------------------
     def _check_alerts(self):
@@ -244,9 +311,13 @@ class AgentBillingBudget(models.Model):
         for budget in self:
             spent, committed = usage[budget.id]
             consumed = spent + committed
-            reached = set(reached_thresholds(to_decimal(budget.amount), consumed,
-                                             [to_decimal(t.percent) for t in
-                                              budget.threshold_ids]))
+            reached = set(
+                reached_thresholds(
+                    to_decimal(budget.amount),
+                    consumed,
+                    [to_decimal(t.percent) for t in budget.threshold_ids],
+                )
+            )
             for threshold in budget.threshold_ids.sorted("percent"):
                 is_reached = to_decimal(threshold.percent) in reached
                 if is_reached and not threshold.reached_on:
@@ -262,25 +333,39 @@ class AgentBillingBudget(models.Model):
         currency = self.currency_id
         body = _(
             "Budget %(name)s reached %(pct)s %%: %(consumed)s of %(amount)s used (%(spent)s "
-            "spent, %(committed)s committed).", name=self.name, pct=f"{threshold.percent:g}",
+            "spent, %(committed)s committed).",
+            name=self.name,
+            pct=f"{threshold.percent:g}",
             consumed=format_amount(self.env, float(spent + committed), currency),
             amount=format_amount(self.env, self.amount, currency),
             spent=format_amount(self.env, float(spent), currency),
-            committed=format_amount(self.env, float(committed), currency))
+            committed=format_amount(self.env, float(committed), currency),
+        )
         self.message_post(body=body, subtype_xmlid="mail.mt_comment")
         if self.user_id:
             self.activity_schedule(
-                "mail.mail_activity_data_warning", user_id=self.user_id.id,
+                "mail.mail_activity_data_warning",
+                user_id=self.user_id.id,
                 summary=_("Budget %(pct)s %% reached", pct=f"{threshold.percent:g}"),
-                note=body)
+                note=body,
+            )
 
     @api.model
     def _check_alerts_for_moves(self, moves):
         """Check the alerts of the budgets these customer documents charge."""
         entities = moves.invoice_line_ids.agent_entity_partner_id | moves.commercial_partner_id
-        dates = [d for m in moves for d in (
-            m.agent_period_start, m.invoice_date, m.date, m.reversed_entry_id.agent_period_start,
-            m.reversed_entry_id.invoice_date) if d]
+        dates = [
+            d
+            for m in moves
+            for d in (
+                m.agent_period_start,
+                m.invoice_date,
+                m.date,
+                m.reversed_entry_id.agent_period_start,
+                m.reversed_entry_id.invoice_date,
+            )
+            if d
+        ]
         if not entities or not dates:
             return self.env["agent.billing.budget.threshold"]
         alerted = self.env["agent.billing.budget.threshold"]
@@ -296,23 +381,33 @@ class AgentBillingBudget(models.Model):
     @api.model
     def _cron_check_alerts(self, today=None):
         today = today or fields.Date.context_today(self)
-        return self.search([("date_to", ">=", today - timedelta(days=62)),
-                            ("date_from", "<=", today)])._check_alerts()
+        return self.search(
+            [("date_to", ">=", today - timedelta(days=62)), ("date_from", "<=", today)]
+        )._check_alerts()
 
     # --- Increase --------------------------------------------------------------------------
     def action_request_increase(self):
         for budget in self:
             currency = budget.currency_id
             if currency.compare_amounts(budget.requested_amount, budget.amount) <= 0:
-                raise UserError(_("Enter a requested budget above the current %(amount)s for "
-                                  "%(name)s.", name=budget.name,
-                                  amount=format_amount(self.env, budget.amount, currency)))
+                raise UserError(
+                    _(
+                        "Enter a requested budget above the current %(amount)s for %(name)s.",
+                        name=budget.name,
+                        amount=format_amount(self.env, budget.amount, currency),
+                    )
+                )
             increase = currency.round(budget.requested_amount - budget.amount)
             request = budget._agent_request_approval(
-                "budget_increase", increase,
-                _("Raise budget %(name)s from %(old)s to %(new)s", name=budget.name,
-                  old=format_amount(self.env, budget.amount, currency),
-                  new=format_amount(self.env, budget.requested_amount, currency)))
+                "budget_increase",
+                increase,
+                _(
+                    "Raise budget %(name)s from %(old)s to %(new)s",
+                    name=budget.name,
+                    old=format_amount(self.env, budget.amount, currency),
+                    new=format_amount(self.env, budget.requested_amount, currency),
+                ),
+            )
             if not request:  # no rule asks for approval
                 budget._apply_increase(increase)
         return True
@@ -320,11 +415,16 @@ class AgentBillingBudget(models.Model):
     def _apply_increase(self, increase):
         self.ensure_one()
         old = self.amount
-        self.write({"amount": self.currency_id.round(self.amount + increase),
-                    "requested_amount": 0.0})
-        self.message_post(body=_("Budget raised from %(old)s to %(new)s.",
-                                 old=format_amount(self.env, old, self.currency_id),
-                                 new=format_amount(self.env, self.amount, self.currency_id)))
+        self.write(
+            {"amount": self.currency_id.round(self.amount + increase), "requested_amount": 0.0}
+        )
+        self.message_post(
+            body=_(
+                "Budget raised from %(old)s to %(new)s.",
+                old=format_amount(self.env, old, self.currency_id),
+                new=format_amount(self.env, self.amount, self.currency_id),
+            )
+        )
         self._check_alerts()
 
     def _agent_approval_decided(self, request):
@@ -336,16 +436,34 @@ class AgentBillingBudget(models.Model):
         increase request per budget gathers the invoices and their overspend."""
         self.ensure_one()
         Request = self.env["agent.billing.approval.request"]
-        existing = Request.search([
-            ("res_model", "=", self._name), ("res_id", "=", self.id),
-            ("request_type", "=", "budget_increase"), ("state", "=", "pending")], limit=1)
+        existing = Request.search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "=", self.id),
+                ("request_type", "=", "budget_increase"),
+                ("state", "=", "pending"),
+            ],
+            limit=1,
+        )
         if existing:
-            existing.write({"amount": self.currency_id.round(existing.amount + overspend),
-                            "move_ids": [fields.Command.link(move.id)]})
+            existing.write(
+                {
+                    "amount": self.currency_id.round(existing.amount + overspend),
+                    "move_ids": [fields.Command.link(move.id)],
+                }
+            )
             existing._sync_targets()
             return existing
         return Request._request(
-            self, "budget_increase", overspend,
-            _("%(move)s would exceed budget %(name)s by %(over)s", move=move.display_name,
-              name=self.name, over=format_amount(self.env, overspend, self.currency_id)),
-            moves=move, fallback=True)
+            self,
+            "budget_increase",
+            overspend,
+            _(
+                "%(move)s would exceed budget %(name)s by %(over)s",
+                move=move.display_name,
+                name=self.name,
+                over=format_amount(self.env, overspend, self.currency_id),
+            ),
+            moves=move,
+            fallback=True,
+        )

@@ -14,40 +14,56 @@ class AgentBillingContract(models.Model):
     _inherit = ["agent.billing.contract", "agent.billing.approval.mixin"]
 
     state = fields.Selection(
-        selection_add=[("pending", "Pending Approval"), ("active",),
-                       ("expired", "Expired"), ("renewed", "Renewed")],
+        selection_add=[
+            ("pending", "Pending Approval"),
+            ("active",),
+            ("expired", "Expired"),
+            ("renewed", "Renewed"),
+        ],
         ondelete={"pending": "set default", "expired": "set closed", "renewed": "set closed"},
     )
-    user_id = fields.Many2one("res.users", "Responsible", default=lambda self: self.env.user,
-                              tracking=True, help="Gets the renewal reminders.")
+    user_id = fields.Many2one(
+        "res.users",
+        "Responsible",
+        default=lambda self: self.env.user,
+        tracking=True,
+        help="Gets the renewal reminders.",
+    )
     contract_value = fields.Monetary(
-        "Annual Value", tracking=True, compute="_compute_contract_value", store=True,
-        readonly=False, precompute=True,
+        "Annual Value",
+        tracking=True,
+        compute="_compute_contract_value",
+        store=True,
+        readonly=False,
+        precompute=True,
         help="Committed value per year; what a contract approval rule looks at. Defaults to "
         "twelve months of the tier's minimum commitment.",
     )
     # --- Renewal ---
     auto_renew = fields.Boolean("Renew Automatically", tracking=True)
     renewal_notice_days = fields.Integer(
-        "Renewal Notice (days)", default=30, tracking=True,
+        "Renewal Notice (days)",
+        default=30,
+        tracking=True,
         help="The client is notified this many days before the end of a contract that renews "
-        "automatically.")
+        "automatically.",
+    )
     renewal_months = fields.Integer("Renewal Term (months)", default=12, tracking=True)
     renewal_notice_sent = fields.Date(readonly=True, copy=False)
-    renewed_from_id = fields.Many2one("agent.billing.contract", "Renewal Of", readonly=True,
-                                      copy=False, index="btree_not_null")
-    renewal_id = fields.Many2one("agent.billing.contract", "Renewed By", readonly=True,
-                                 copy=False)
+    renewed_from_id = fields.Many2one(
+        "agent.billing.contract", "Renewal Of", readonly=True, copy=False, index="btree_not_null"
+    )
+    renewal_id = fields.Many2one("agent.billing.contract", "Renewed By", readonly=True, copy=False)
     # --- Amendments ---
-    amendment_ids = fields.One2many("agent.billing.contract.amendment", "contract_id",
-                                    "Amendments")
+    amendment_ids = fields.One2many("agent.billing.contract.amendment", "contract_id", "Amendments")
     amendment_count = fields.Integer(compute="_compute_amendment_count")
 
     @api.depends("tier_id")
     def _compute_contract_value(self):
         for contract in self:
             contract.contract_value = contract.contract_value or (
-                contract.tier_id.minimum_commitment * 12)
+                contract.tier_id.minimum_commitment * 12
+            )
 
     @api.depends("amendment_ids")
     def _compute_amendment_count(self):
@@ -69,16 +85,28 @@ class AgentBillingContract(models.Model):
     def _check_renewal(self):
         for contract in self:
             if contract.renewal_notice_days < 0:
-                raise ValidationError(_("Contract %(name)s: the renewal notice cannot be "
-                                        "negative.", name=contract.display_name))
+                raise ValidationError(
+                    _(
+                        "Contract %(name)s: the renewal notice cannot be negative.",
+                        name=contract.display_name,
+                    )
+                )
             if contract.auto_renew and contract.renewal_months < 1:
-                raise ValidationError(_("Contract %(name)s renews automatically: give a "
-                                        "renewal term of at least one month.",
-                                        name=contract.display_name))
+                raise ValidationError(
+                    _(
+                        "Contract %(name)s renews automatically: give a "
+                        "renewal term of at least one month.",
+                        name=contract.display_name,
+                    )
+                )
             if contract.auto_renew and not contract.date_end:
-                raise ValidationError(_("Contract %(name)s renews automatically but has no end "
-                                        "date: set the end of its term.",
-                                        name=contract.display_name))
+                raise ValidationError(
+                    _(
+                        "Contract %(name)s renews automatically but has no end "
+                        "date: set the end of its term.",
+                        name=contract.display_name,
+                    )
+                )
 
     # --- Approval of the activation ------------------------------------------------------------
     def _agent_value_company(self):
@@ -86,8 +114,9 @@ class AgentBillingContract(models.Model):
         company_currency = self.company_id.currency_id
         if self.currency_id == company_currency:
             return self.contract_value
-        return self.currency_id._convert(self.contract_value, company_currency, self.company_id,
-                                         fields.Date.context_today(self))
+        return self.currency_id._convert(
+            self.contract_value, company_currency, self.company_id, fields.Date.context_today(self)
+        )
 
     def action_activate(self):
         """A draft needing approval (a contract rule applies to its value) waits for it."""
@@ -95,10 +124,15 @@ class AgentBillingContract(models.Model):
         for contract in self.filtered(lambda c: c.state == "draft"):
             value = contract._agent_value_company()
             request = contract._agent_request_approval(
-                "contract", value, _("Activate %(contract)s for %(client)s, %(value)s a year",
-                                     contract=contract.name, client=contract.partner_id.name,
-                                     value=format_amount(self.env, value,
-                                                         contract.company_id.currency_id)))
+                "contract",
+                value,
+                _(
+                    "Activate %(contract)s for %(client)s, %(value)s a year",
+                    contract=contract.name,
+                    client=contract.partner_id.name,
+                    value=format_amount(self.env, value, contract.company_id.currency_id),
+                ),
+            )
             if request:
                 pending |= contract
         if pending:
@@ -111,8 +145,9 @@ class AgentBillingContract(models.Model):
             return
         if request.state == "approved":
             self.write({"state": "active"})
-            self.message_post(body=_("Approved by %(request)s: the contract is active.",
-                                     request=request.name))
+            self.message_post(
+                body=_("Approved by %(request)s: the contract is active.", request=request.name)
+            )
         else:
             self.write({"state": "draft"})
 
@@ -125,9 +160,13 @@ class AgentBillingContract(models.Model):
     def _agent_billed_lines_domain(self):
         """An entity's lines may sit on its organisation's consolidated invoice."""
         self.ensure_one()
-        return ["|", "&", ("move_id.agent_contract_id", "=", self.id),
-                ("agent_entity_contract_id", "in", [False, self.id]),
-                ("agent_entity_contract_id", "=", self.id)]
+        return [
+            "|",
+            "&",
+            ("move_id.agent_contract_id", "=", self.id),
+            ("agent_entity_contract_id", "in", [False, self.id]),
+            ("agent_entity_contract_id", "=", self.id),
+        ]
 
     # --- Rating --------------------------------------------------------------------------------
     def _agent_predecessors(self):
@@ -146,11 +185,16 @@ class AgentBillingContract(models.Model):
         if not predecessors:
             return super()._rating_deployments(period_start, period_end, candidates=candidates)
         Deployment = self.env["agent.billing.deployment"]
-        return self._select("agent.billing.deployment", Deployment._billable_domain(
-            period_start, period_end) + [
-            ("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id),
-            ("contract_id", "in", [*(self | predecessors).ids, False]),
-        ], candidates)
+        return self._select(
+            "agent.billing.deployment",
+            Deployment._billable_domain(period_start, period_end)
+            + [
+                ("partner_id", "=", self.partner_id.id),
+                ("company_id", "=", self.company_id.id),
+                ("contract_id", "in", [*(self | predecessors).ids, False]),
+            ],
+            candidates,
+        )
 
     def _rating_overrides(self, period_start, period_end, candidates=None):
         """Overrides still waiting for approval (or refused) do not price anything."""
@@ -164,8 +208,14 @@ class AgentBillingContract(models.Model):
         (renewed or expired). Running it twice a day changes nothing more."""
         today = today or fields.Date.context_today(self)
         self.env["agent.billing.contract.amendment"]._apply_due(today)
-        notice = self.search([("state", "=", "active"), ("auto_renew", "=", True),
-                              ("date_end", ">=", today), ("renewal_notice_sent", "=", False)])
+        notice = self.search(
+            [
+                ("state", "=", "active"),
+                ("auto_renew", "=", True),
+                ("date_end", ">=", today),
+                ("renewal_notice_sent", "=", False),
+            ]
+        )
         for contract in notice:
             if contract.date_end - timedelta(days=contract.renewal_notice_days) <= today:
                 contract._send_renewal_notice(today)
@@ -175,8 +225,12 @@ class AgentBillingContract(models.Model):
                 contract._renew()
             else:
                 contract.write({"state": "expired"})
-                contract.message_post(body=_("Expired on %(date)s (no automatic renewal).",
-                                             date=format_date(self.env, contract.date_end)))
+                contract.message_post(
+                    body=_(
+                        "Expired on %(date)s (no automatic renewal).",
+                        date=format_date(self.env, contract.date_end),
+                    )
+                )
         return notice, ended
 
     def _renewal_dates(self):
@@ -190,19 +244,32 @@ class AgentBillingContract(models.Model):
         body = _(
             "Contract %(name)s ends on %(end)s and renews automatically for %(months)s "
             "month(s), from %(start)s to %(new_end)s. Let us know before %(end)s if you do "
-            "not wish to renew.", name=self.name, end=format_date(self.env, self.date_end),
-            months=self.renewal_months, start=format_date(self.env, start),
-            new_end=format_date(self.env, end))
+            "not wish to renew.",
+            name=self.name,
+            end=format_date(self.env, self.date_end),
+            months=self.renewal_months,
+            start=format_date(self.env, start),
+            new_end=format_date(self.env, end),
+        )
         recipient = self.partner_invoice_id or self.partner_id
-        self.message_post(body=body, partner_ids=recipient.ids, message_type="comment",
-                          subtype_xmlid="mail.mt_comment")
+        self.message_post(
+            body=body,
+            partner_ids=recipient.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
         if self.user_id:
             self.activity_schedule(
-                "mail.mail_activity_data_todo", date_deadline=self.date_end,
+                "mail.mail_activity_data_todo",
+                date_deadline=self.date_end,
                 user_id=self.user_id.id,
-                summary=_("Renewal of %(name)s on %(date)s", name=self.name,
-                          date=format_date(self.env, start)),
-                note=body)
+                summary=_(
+                    "Renewal of %(name)s on %(date)s",
+                    name=self.name,
+                    date=format_date(self.env, start),
+                ),
+                note=body,
+            )
         self.renewal_notice_sent = today
 
     def _renew(self):
@@ -210,29 +277,35 @@ class AgentBillingContract(models.Model):
         if self.renewal_id:
             return self.renewal_id
         start, end = self._renewal_dates()
-        successor = self.copy({
-            "date_start": start,
-            "date_end": end,
-            "renewed_from_id": self.id,
-            "state": "active",
-            "partner_invoice_id": self.partner_invoice_id.id,
-            "payment_term_id": self.payment_term_id.id,
-            "currency_id": self.currency_id.id,
-            "contract_value": self.contract_value,
-        })
+        successor = self.copy(
+            {
+                "date_start": start,
+                "date_end": end,
+                "renewed_from_id": self.id,
+                "state": "active",
+                "partner_invoice_id": self.partner_invoice_id.id,
+                "payment_term_id": self.payment_term_id.id,
+                "currency_id": self.currency_id.id,
+                "contract_value": self.contract_value,
+            }
+        )
         self.write({"state": "renewed", "renewal_id": successor.id})
-        self.message_post(body=_("Renewed by %(contract)s, %(start)s - %(end)s.",
-                                 contract=successor._get_html_link(),
-                                 start=format_date(self.env, start),
-                                 end=format_date(self.env, end)))
-        successor.message_post(body=_("Renewal of %(contract)s.",
-                                      contract=self._get_html_link()))
+        self.message_post(
+            body=_(
+                "Renewed by %(contract)s, %(start)s - %(end)s.",
+                contract=successor._get_html_link(),
+                start=format_date(self.env, start),
+                end=format_date(self.env, end),
+            )
+        )
+        successor.message_post(body=_("Renewal of %(contract)s.", contract=self._get_html_link()))
         return successor
 
     def action_view_amendments(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
-            "agent_billing_enterprise.action_agent_billing_contract_amendment")
+            "agent_billing_enterprise.action_agent_billing_contract_amendment"
+        )
         action["domain"] = [("contract_id", "=", self.id)]
         action["context"] = {"default_contract_id": self.id}
         return action

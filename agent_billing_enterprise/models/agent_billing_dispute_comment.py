@@ -10,15 +10,16 @@ class AgentBillingDisputeComment(models.Model):
     _description = "Dispute comment"
     _order = "dispute_id, date, id"
 
-    dispute_id = fields.Many2one("agent.billing.dispute", required=True, ondelete="cascade",
-                                 index=True)
+    dispute_id = fields.Many2one(
+        "agent.billing.dispute", required=True, ondelete="cascade", index=True
+    )
     company_id = fields.Many2one(related="dispute_id.company_id", store=True, index=True)
-    author_id = fields.Many2one("res.users", default=lambda self: self.env.user,
-                                readonly=True)
+    author_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
     date = fields.Datetime(default=fields.Datetime.now, readonly=True)
     body = fields.Text("Comment", required=True)
-    internal = fields.Boolean(default=True,
-                              help="Internal: staff only. Otherwise sent to the client.")
+    internal = fields.Boolean(
+        default=True, help="Internal: staff only. Otherwise sent to the client."
+    )
     message_id = fields.Many2one("mail.message", readonly=True)
 
     @api.model_create_multi

@@ -22,10 +22,10 @@ class AgentBillingPriceOverride(models.Model):
             catalog, price = self.metric_id.unit_price, self.unit_price
             catalog_currency = self.metric_id.currency_id or company.currency_id
         today = fields.Date.context_today(self)
-        catalog = catalog_currency._convert(catalog, company.currency_id, company, today,
-                                            round=False)
-        price = self.currency_id._convert(price, company.currency_id, company, today,
-                                          round=False)
+        catalog = catalog_currency._convert(
+            catalog, company.currency_id, company, today, round=False
+        )
+        price = self.currency_id._convert(price, company.currency_id, company, today, round=False)
         return max(catalog - price, 0.0)
 
     def _agent_check_approval(self):
@@ -34,12 +34,18 @@ class AgentBillingPriceOverride(models.Model):
             item = (override.product_id or override.metric_id).display_name
             price = override.monthly_rate if override.product_id else override.unit_price
             override._agent_request_approval(
-                "price_override", reduction,
-                _("%(client)s: %(item)s at %(price)s, %(reduction)s below the catalog",
-                  client=override.partner_id.display_name, item=item,
-                  price=formatLang(self.env, price, currency_obj=override.currency_id),
-                  reduction=formatLang(self.env, reduction,
-                                       currency_obj=override.company_id.currency_id)))
+                "price_override",
+                reduction,
+                _(
+                    "%(client)s: %(item)s at %(price)s, %(reduction)s below the catalog",
+                    client=override.partner_id.display_name,
+                    item=item,
+                    price=formatLang(self.env, price, currency_obj=override.currency_id),
+                    reduction=formatLang(
+                        self.env, reduction, currency_obj=override.company_id.currency_id
+                    ),
+                ),
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -23,8 +23,9 @@ class AgentBillingRunLine(models.Model):
     _inherit = "agent.billing.run.line"
 
     def _create_invoices(self):
-        rows = self.filtered(lambda line: line.included and line.state == "rated"
-                             and not line.move_id)
+        rows = self.filtered(
+            lambda line: line.included and line.state == "rated" and not line.move_id
+        )
         if not rows:
             return super()._create_invoices()
         rows = rows.with_context(agent_allocation_rules=rows._agent_allocation_rules())
@@ -43,12 +44,14 @@ class AgentBillingRunLine(models.Model):
     # --- Department accounting on the invoice lines --------------------------------------------
     def _agent_allocation_rules(self):
         if not self.env["agent.billing.department"].search_count(
-                [("company_id", "in", self.company_id.ids)], limit=1):
+            [("company_id", "in", self.company_id.ids)], limit=1
+        ):
             return False  # no departments at all: nothing to do per line
         rules = {}
         for company in self.company_id:
-            rules.update(self.env["agent.billing.allocation"]._rules_by_partner(
-                self.partner_id, company))
+            rules.update(
+                self.env["agent.billing.allocation"]._rules_by_partner(self.partner_id, company)
+            )
         return rules
 
     def _prepare_invoice(self):
@@ -76,14 +79,21 @@ class AgentBillingRunLine(models.Model):
         Distribution = self.env["account.analytic.distribution.model"]
         details = self.detail_ids.sorted("sequence")
         for line_vals, detail in zip(line_vals_list, details, strict=True):
-            weights = Allocation._weights(detail.usage_ids, detail.deployment_id,
-                                          rules.get(self.partner_id.id, {}))
-            fallback = Distribution._get_distribution({
-                "product_id": detail.product_id.id,
-                "product_categ_id": detail.product_id.categ_id.id,
-                "partner_id": self.partner_id.id,
-                "company_id": self.company_id.id,
-            }) if detail.product_id else {}
+            weights = Allocation._weights(
+                detail.usage_ids, detail.deployment_id, rules.get(self.partner_id.id, {})
+            )
+            fallback = (
+                Distribution._get_distribution(
+                    {
+                        "product_id": detail.product_id.id,
+                        "product_categ_id": detail.product_id.categ_id.id,
+                        "partner_id": self.partner_id.id,
+                        "company_id": self.company_id.id,
+                    }
+                )
+                if detail.product_id
+                else {}
+            )
             account, distribution = Allocation._line_accounting(weights, fallback)
             if account:
                 line_vals["account_id"] = account.id
@@ -96,9 +106,12 @@ class AgentBillingRunLine(models.Model):
         Budget = self.env["agent.billing.budget"]
         if not self:
             return None, Budget
-        budgets = Budget._budgets_for(self._agent_budget_partners(), self.company_id[:1],
-                                      min(self.mapped("period_start")),
-                                      max(self.mapped("period_start")))
+        budgets = Budget._budgets_for(
+            self._agent_budget_partners(),
+            self.company_id[:1],
+            min(self.mapped("period_start")),
+            max(self.mapped("period_start")),
+        )
         if not budgets:
             return None, budgets
         return budgets._ledger(), budgets
@@ -110,8 +123,11 @@ class AgentBillingRunLine(models.Model):
         """``{budget id: amount}`` (company currency, Decimal) this row would charge."""
         self.ensure_one()
         company = self.company_id
-        mine = budgets.filtered(lambda b: b.partner_id == self.partner_id
-                                and b.date_from <= self.period_start <= b.date_to)
+        mine = budgets.filtered(
+            lambda b: (
+                b.partner_id == self.partner_id and b.date_from <= self.period_start <= b.date_to
+            )
+        )
         if not mine:
             return {}
         rounding = to_decimal(company.currency_id.rounding)
@@ -120,11 +136,9 @@ class AgentBillingRunLine(models.Model):
             if self.currency_id == company.currency_id:
                 return to_decimal(amount).quantize(rounding)
             date = self.run_id.invoice_date or fields.Date.add(self.period_end, days=1)
-            return to_decimal(self.currency_id._convert(amount, company.currency_id, company,
-                                                        date))
+            return to_decimal(self.currency_id._convert(amount, company.currency_id, company, date))
 
-        charges = {budget.id: to_company(self.total) for budget in mine
-                   if not budget.department_id}
+        charges = {budget.id: to_company(self.total) for budget in mine if not budget.department_id}
         department_budgets = mine.filtered("department_id")
         if department_budgets:
             rules = self.env.context.get("agent_allocation_rules") or {}
@@ -134,8 +148,9 @@ class AgentBillingRunLine(models.Model):
                 amount = to_company(detail.amount)
                 if not amount:
                     continue
-                weights = Allocation._weights(detail.usage_ids, detail.deployment_id,
-                                              rules.get(self.partner_id.id, {}))
+                weights = Allocation._weights(
+                    detail.usage_ids, detail.deployment_id, rules.get(self.partner_id.id, {})
+                )
                 for (dept, _source), part in split_amount(amount, weights, rounding).items():
                     per_department[dept] += part
             for budget in department_budgets:
@@ -157,14 +172,21 @@ class AgentBillingRunLine(models.Model):
             if decision.status != "block":
                 continue
             budget = budgets.browse(budget_id)
-            parts.append(_(
-                "budget %(budget)s has %(available)s left, this invoice needs %(need)s more",
-                budget=budget.name,
-                available=format_amount(self.env, float(max(decision.available_before, 0)),
-                                        budget.currency_id),
-                need=format_amount(self.env, float(decision.overspend), budget.currency_id)))
-        return _("Not invoiced: %(reasons)s. Raise the budget or change its overspend policy, "
-                 "then create the invoices again.", reasons="; ".join(parts))
+            parts.append(
+                _(
+                    "budget %(budget)s has %(available)s left, this invoice needs %(need)s more",
+                    budget=budget.name,
+                    available=format_amount(
+                        self.env, float(max(decision.available_before, 0)), budget.currency_id
+                    ),
+                    need=format_amount(self.env, float(decision.overspend), budget.currency_id),
+                )
+            )
+        return _(
+            "Not invoiced: %(reasons)s. Raise the budget or change its overspend policy, "
+            "then create the invoices again.",
+            reasons="; ".join(parts),
+        )
 
     def _agent_apply_budgets(self, ledger, budgets, overspends):
         """Rows a blocking budget refuses get an error; the others are charged to the ledger
@@ -174,13 +196,19 @@ class AgentBillingRunLine(models.Model):
         for row in self:
             status, decisions, charges = row._agent_budget_decision(ledger, budgets)
             if status == "block":
-                row.write({"state": "error", "included": False,
-                           "message": row._agent_budget_block_message(decisions, budgets)})
+                row.write(
+                    {
+                        "state": "error",
+                        "included": False,
+                        "message": row._agent_budget_block_message(decisions, budgets),
+                    }
+                )
                 continue
             if charges:
                 ledger.charge(charges)
             overspends[row.id] = {
-                budget_id: decision.overspend for budget_id, decision in decisions.items()
+                budget_id: decision.overspend
+                for budget_id, decision in decisions.items()
                 if decision.status == "approval"
             }
             to_invoice |= row
@@ -233,8 +261,9 @@ class AgentBillingRunLine(models.Model):
                 if key not in wanted:
                     continue
                 members = self.browse(line_ids)
-                todo = members.filtered(lambda line: line.included and line.state == "rated"
-                                        and not line.move_id)
+                todo = members.filtered(
+                    lambda line: line.included and line.state == "rated" and not line.move_id
+                )
                 if not todo:
                     continue  # nothing left
                 missing = expected.get(key, set()) - set(members.contract_id.ids)
@@ -249,56 +278,97 @@ class AgentBillingRunLine(models.Model):
         nothing: an entity in error holds the group, a blocking budget refuses it."""
         members = self
         root = members[:1].partner_id._agent_consolidation_root()
-        todo = members.filtered(lambda line: line.included and line.state == "rated"
-                                and not line.move_id)
+        todo = members.filtered(
+            lambda line: line.included and line.state == "rated" and not line.move_id
+        )
         if not todo:
             return None
         anchor = members.filtered(lambda line: line.partner_id == root).sorted(
-            lambda line: line.contract_id.id)[:1]
+            lambda line: line.contract_id.id
+        )[:1]
         period = _("%(start)s - %(end)s", start=todo[0].period_start, end=todo[0].period_end)
         if not anchor:
-            todo.write({"state": "error", "included": False, "message": _(
-                "%(org)s consolidates the invoices of its entities but has no contract billed "
-                "for %(period)s in this run: give it an active contract with the same billing "
-                "cycle, or switch it to one invoice per entity.",
-                org=root.display_name, period=period)})
+            todo.write(
+                {
+                    "state": "error",
+                    "included": False,
+                    "message": _(
+                        "%(org)s consolidates the invoices of its entities but has no contract billed "
+                        "for %(period)s in this run: give it an active contract with the same billing "
+                        "cycle, or switch it to one invoice per entity.",
+                        org=root.display_name,
+                        period=period,
+                    ),
+                }
+            )
             return None
         if anchor.move_id or anchor.state == "skipped":
-            todo.write({"state": "error", "included": False, "message": _(
-                "The consolidated invoice of %(org)s for %(period)s exists already "
-                "(%(move)s): add these charges to it by hand, or credit it and bill again.",
-                org=root.display_name, period=period,
-                move=anchor.move_id.display_name or anchor.message or "")})
+            todo.write(
+                {
+                    "state": "error",
+                    "included": False,
+                    "message": _(
+                        "The consolidated invoice of %(org)s for %(period)s exists already "
+                        "(%(move)s): add these charges to it by hand, or credit it and bill again.",
+                        org=root.display_name,
+                        period=period,
+                        move=anchor.move_id.display_name or anchor.message or "",
+                    ),
+                }
+            )
             return None
         waiting = members.filtered(lambda line: line.state == "error")
         if waiting:
-            todo.write({"message": _(
-                "Waiting for the consolidated invoice of %(org)s: %(clients)s could not be "
-                "rated. Fix it and compute the run again.", org=root.display_name,
-                clients=", ".join(waiting.partner_id.mapped("display_name")))})
+            todo.write(
+                {
+                    "message": _(
+                        "Waiting for the consolidated invoice of %(org)s: %(clients)s could not be "
+                        "rated. Fix it and compute the run again.",
+                        org=root.display_name,
+                        clients=", ".join(waiting.partner_id.mapped("display_name")),
+                    )
+                }
+            )
             return None
         other_currency = todo.filtered(lambda line: line.currency_id != anchor.currency_id)
         if other_currency:
-            todo.write({"state": "error", "included": False, "message": _(
-                "The consolidated invoice of %(org)s is in %(currency)s but %(clients)s bill "
-                "in another currency: align their contracts' currencies, or switch %(org)s to "
-                "one invoice per entity.", org=root.display_name,
-                currency=anchor.currency_id.name,
-                clients=", ".join(other_currency.partner_id.mapped("display_name")))})
+            todo.write(
+                {
+                    "state": "error",
+                    "included": False,
+                    "message": _(
+                        "The consolidated invoice of %(org)s is in %(currency)s but %(clients)s bill "
+                        "in another currency: align their contracts' currencies, or switch %(org)s to "
+                        "one invoice per entity.",
+                        org=root.display_name,
+                        currency=anchor.currency_id.name,
+                        clients=", ".join(other_currency.partner_id.mapped("display_name")),
+                    ),
+                }
+            )
             return None
         if budgets:
             decided = [(row, *row._agent_budget_decision(ledger, budgets)) for row in todo]
             for row, status, decisions, _charges in decided:
                 if status == "block":
-                    todo.write({"state": "error", "included": False, "message": _(
-                        "Consolidated invoice of %(org)s not created: %(client)s: %(why)s",
-                        org=root.display_name, client=row.partner_id.display_name,
-                        why=row._agent_budget_block_message(decisions, budgets))})
+                    todo.write(
+                        {
+                            "state": "error",
+                            "included": False,
+                            "message": _(
+                                "Consolidated invoice of %(org)s not created: %(client)s: %(why)s",
+                                org=root.display_name,
+                                client=row.partner_id.display_name,
+                                why=row._agent_budget_block_message(decisions, budgets),
+                            ),
+                        }
+                    )
                     return None
             for row, _status, decisions, charges in decided:
                 ledger.charge(charges)
-                overspends[row.id] = {b: d.overspend for b, d in decisions.items()
-                                      if d.status == "approval"}
+                overspends[row.id] = {
+                    b: d.overspend for b, d in decisions.items() if d.status == "approval"
+                }
         return todo, anchor
 
     def _agent_create_consolidated(self, groups, ledger, budgets, overspends):
@@ -328,12 +398,22 @@ class AgentBillingRunLine(models.Model):
                 with self.env.cr.savepoint():
                     todo._agent_link_consolidated(Move.create([vals]), anchor)
             except pg_errors.UniqueViolation:
-                _logger.info("Consolidated invoice of %s: created meanwhile by another "
-                             "process", root.display_name)
+                _logger.info(
+                    "Consolidated invoice of %s: created meanwhile by another process",
+                    root.display_name,
+                )
             except (UserError, ValidationError, pg_errors.IntegrityError) as exc:
-                todo.write({"state": "error", "included": False, "message": _(
-                    "Consolidated invoice of %(org)s not created: %(error)s",
-                    org=root.display_name, error=str(exc))})
+                todo.write(
+                    {
+                        "state": "error",
+                        "included": False,
+                        "message": _(
+                            "Consolidated invoice of %(org)s not created: %(error)s",
+                            org=root.display_name,
+                            error=str(exc),
+                        ),
+                    }
+                )
 
     def _agent_section_name(self):
         self.ensure_one()
@@ -341,8 +421,7 @@ class AgentBillingRunLine(models.Model):
         name = partner.name
         if partner.vat:
             name = _("%(name)s (Tax ID %(vat)s)", name=name, vat=partner.vat)
-        return _("%(entity)s - contract %(contract)s", entity=name,
-                 contract=self.contract_id.name)
+        return _("%(entity)s - contract %(contract)s", entity=name, contract=self.contract_id.name)
 
     def _agent_prepare_consolidated(self, rows):
         """Invoice values of the consolidated invoice anchored on this (organisation's) row:
@@ -352,27 +431,39 @@ class AgentBillingRunLine(models.Model):
         vals["agent_consolidated"] = True
         lines = []
         sequence = 0
-        ordered = rows.sorted(lambda r: (r.partner_id != self.partner_id,
-                                         r.partner_id.name or "", r.contract_id.id))
+        ordered = rows.sorted(
+            lambda r: (r.partner_id != self.partner_id, r.partner_id.name or "", r.contract_id.id)
+        )
         for row in ordered:
             sequence += 1
-            lines.append(fields.Command.create({
-                "display_type": "line_section",
-                "name": row._agent_section_name(),
-                "sequence": sequence,
-                "agent_entity_partner_id": row.partner_id.id,
-                "agent_entity_contract_id": row.contract_id.id,
-            }))
-            row_lines = [command[2] for command in vals["invoice_line_ids"]] if row == self \
+            lines.append(
+                fields.Command.create(
+                    {
+                        "display_type": "line_section",
+                        "name": row._agent_section_name(),
+                        "sequence": sequence,
+                        "agent_entity_partner_id": row.partner_id.id,
+                        "agent_entity_contract_id": row.contract_id.id,
+                    }
+                )
+            )
+            row_lines = (
+                [command[2] for command in vals["invoice_line_ids"]]
+                if row == self
                 else row._agent_line_vals()
+            )
             for line_vals in row_lines:
                 sequence += 1
-                lines.append(fields.Command.create({
-                    **line_vals,
-                    "sequence": sequence,
-                    "agent_entity_partner_id": row.partner_id.id,
-                    "agent_entity_contract_id": row.contract_id.id,
-                }))
+                lines.append(
+                    fields.Command.create(
+                        {
+                            **line_vals,
+                            "sequence": sequence,
+                            "agent_entity_partner_id": row.partner_id.id,
+                            "agent_entity_contract_id": row.contract_id.id,
+                        }
+                    )
+                )
         vals["invoice_line_ids"] = lines
         return vals
 
@@ -382,27 +473,43 @@ class AgentBillingRunLine(models.Model):
         product_lines = move.invoice_line_ids.filtered(lambda x: x.display_type == "product")
         for row in self:
             lines = product_lines.filtered(
-                lambda x, r=row: x.agent_entity_contract_id == r.contract_id).sorted("sequence")
+                lambda x, r=row: x.agent_entity_contract_id == r.contract_id
+            ).sorted("sequence")
             for detail, move_line in zip(row.detail_ids.sorted("sequence"), lines, strict=True):
                 detail.usage_ids.write({"invoice_line_id": move_line.id})
             section_total = sum(lines.mapped("price_subtotal"))
-            if float_compare(section_total, row.total,
-                             precision_rounding=row.currency_id.rounding):
-                raise ValidationError(_(
-                    "The section of %(client)s totals %(section)s but the rating gave "
-                    "%(rated)s; the consolidated invoice was not created.",
-                    client=row.partner_id.display_name, section=section_total,
-                    rated=row.total))
+            if float_compare(section_total, row.total, precision_rounding=row.currency_id.rounding):
+                raise ValidationError(
+                    _(
+                        "The section of %(client)s totals %(section)s but the rating gave "
+                        "%(rated)s; the consolidated invoice was not created.",
+                        client=row.partner_id.display_name,
+                        section=section_total,
+                        rated=row.total,
+                    )
+                )
         product_lines._agent_consume_prepaid()
         expected = sum(self.mapped("total"))
-        if float_compare(move.amount_untaxed, expected,
-                         precision_rounding=move.currency_id.rounding):
-            raise ValidationError(_(
-                "Consolidated invoice %(move)s totals %(inv)s but its entities were rated "
-                "%(rated)s in all.", move=move.display_name, inv=move.amount_untaxed,
-                rated=expected))
+        if float_compare(
+            move.amount_untaxed, expected, precision_rounding=move.currency_id.rounding
+        ):
+            raise ValidationError(
+                _(
+                    "Consolidated invoice %(move)s totals %(inv)s but its entities were rated "
+                    "%(rated)s in all.",
+                    move=move.display_name,
+                    inv=move.amount_untaxed,
+                    rated=expected,
+                )
+            )
         self.write({"move_id": move.id, "state": "invoiced"})
         if anchor not in self:
-            anchor.write({"move_id": move.id, "message": _(
-                "Its entities are billed on consolidated invoice %(move)s.",
-                move=move.display_name)})
+            anchor.write(
+                {
+                    "move_id": move.id,
+                    "message": _(
+                        "Its entities are billed on consolidated invoice %(move)s.",
+                        move=move.display_name,
+                    ),
+                }
+            )

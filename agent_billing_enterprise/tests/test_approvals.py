@@ -20,15 +20,21 @@ class TestApprovals(EnterpriseCommon):
         cls.a3 = cls._user("approver_three")
         cls.boss = cls._user("escalation_boss")
         cls.manager = cls._user(
-            "billing_boss", groups="base.group_user,account.group_account_invoice,"
-                                   "agent_billing.group_agent_billing_manager")
+            "billing_boss",
+            groups="base.group_user,account.group_account_invoice,"
+            "agent_billing.group_agent_billing_manager",
+        )
         cls.client = cls._entity("Vandelay Industries")
 
     def _rule(self, request_type="invoice", users=(), **vals):
-        return self.env["agent.billing.approval.rule"].create({
-            "name": f"{request_type} rule", "request_type": request_type,
-            "user_ids": [Command.set([u.id for u in users])], **vals,
-        })
+        return self.env["agent.billing.approval.rule"].create(
+            {
+                "name": f"{request_type} rule",
+                "request_type": request_type,
+                "user_ids": [Command.set([u.id for u in users])],
+                **vals,
+            }
+        )
 
     def _request(self, record):
         return record.agent_approval_request_ids.filtered(lambda r: r.state == "pending")
@@ -132,21 +138,24 @@ class TestApprovals(EnterpriseCommon):
             self._request(move).with_user(self.a1)._decide("approved")
 
     def test_escalation_after_hours(self):
-        self._rule(users=(self.a1,), escalation_hours=4,
-                   escalation_user_ids=[Command.set(self.boss.ids)])
+        self._rule(
+            users=(self.a1,), escalation_hours=4, escalation_user_ids=[Command.set(self.boss.ids)]
+        )
         move = self._invoice(self.client, 10.0)
         move.action_agent_request_approval()
         request = self._request(move)
         Request = self.env["agent.billing.approval.request"]
         self.assertFalse(Request._cron_escalate(now=request.requested_on + timedelta(hours=3)))
-        self.assertEqual(Request._cron_escalate(now=request.requested_on + timedelta(hours=5)),
-                         request)
+        self.assertEqual(
+            Request._cron_escalate(now=request.requested_on + timedelta(hours=5)), request
+        )
         self.assertTrue(request.escalated)
         boss_step = request.step_ids.filtered("escalation")
         self.assertRecordValues(boss_step, [{"user_id": self.boss.id, "state": "pending"}])
         self.assertIn(self.boss, request.activity_ids.user_id)
-        self.assertFalse(Request._cron_escalate(now=request.requested_on + timedelta(hours=9)),
-                         "escalated once")
+        self.assertFalse(
+            Request._cron_escalate(now=request.requested_on + timedelta(hours=9)), "escalated once"
+        )
         request.with_user(self.boss)._decide("approved", "escalated: approved")
         self.assertEqual(request.state, "approved", "an escalation approver decides alone")
         self.assertTrue(move.message_ids.filtered(lambda m: "escalated" in (m.body or "")))
@@ -174,12 +183,21 @@ class TestApprovals(EnterpriseCommon):
     def test_credit_note_rule(self):
         invoice = self._invoice(self.client, 300.0, post=True)
         self._rule("credit_note", users=(self.a1,))
-        reversal = self.env["account.move.reversal"].with_context(
-            active_model="account.move", active_ids=invoice.ids).create({
-                "reason": "goodwill", "journal_id": invoice.journal_id.id,
-                **({"agent_credit_type": "goodwill"} if "agent_credit_type" in
-                   self.env["account.move.reversal"]._fields else {}),
-            })
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create(
+                {
+                    "reason": "goodwill",
+                    "journal_id": invoice.journal_id.id,
+                    **(
+                        {"agent_credit_type": "goodwill"}
+                        if "agent_credit_type" in self.env["account.move.reversal"]._fields
+                        else {}
+                    ),
+                }
+            )
+        )
         reversal.refund_moves()
         note = reversal.new_move_ids
         with self.assertRaisesRegex(UserError, "needs approval"):
@@ -195,19 +213,28 @@ class TestApprovals(EnterpriseCommon):
         contract = self._contract(self.client, "per_agent")
         self._deploy(self.client, self.agent_support, 1, date(2025, 1, 1))
         Override = self.env["agent.billing.price.override"]
-        small_cut = Override.create({"partner_id": self._entity("Other").id,
-                                     "product_id": self.agent_support.id,
-                                     "monthly_rate": 90.0, "date_from": date(2025, 1, 1)})
+        small_cut = Override.create(
+            {
+                "partner_id": self._entity("Other").id,
+                "product_id": self.agent_support.id,
+                "monthly_rate": 90.0,
+                "date_from": date(2025, 1, 1),
+            }
+        )
         self.assertEqual(small_cut.agent_approval_state, "none", "10 below the catalog")
-        override = Override.create({"partner_id": self.client.id,
-                                    "product_id": self.agent_support.id,
-                                    "monthly_rate": 40.0, "date_from": date(2025, 1, 1)})
+        override = Override.create(
+            {
+                "partner_id": self.client.id,
+                "product_id": self.agent_support.id,
+                "monthly_rate": 40.0,
+                "date_from": date(2025, 1, 1),
+            }
+        )
         self.assertEqual(override.agent_approval_state, "pending")
         self.assertEqual(self._request(override).amount, 60.0)
 
         def total():
-            return float(contract._rate_period(MARCH["period_start"],
-                                               MARCH["period_end"]).total)
+            return float(contract._rate_period(MARCH["period_start"], MARCH["period_end"]).total)
 
         self.assertEqual(total(), 100.0, "the catalog price until approved")
         self._request(override).with_user(self.a1)._decide("approved")

@@ -15,13 +15,23 @@ class TestConsolidation(EnterpriseCommon):
         super().setUpClass()
         cls.term_45 = cls.env.ref("account.account_payment_term_45days")
         cls.term_30 = cls.env.ref("account.account_payment_term_30days")
-        cls.group = cls._entity("Globex Holding", vat="BE0477472701",
-                                property_payment_term_id=cls.term_45.id)
-        cls.group_ap = cls.env["res.partner"].create({
-            "name": "Globex Accounts Payable", "type": "invoice", "parent_id": cls.group.id,
-            "email": "ap@globex.example.com"})
-        cls.paris = cls._entity("Globex Paris", parent=cls.group, vat="FR23334175221",
-                                property_payment_term_id=cls.term_30.id)
+        cls.group = cls._entity(
+            "Globex Holding", vat="BE0477472701", property_payment_term_id=cls.term_45.id
+        )
+        cls.group_ap = cls.env["res.partner"].create(
+            {
+                "name": "Globex Accounts Payable",
+                "type": "invoice",
+                "parent_id": cls.group.id,
+                "email": "ap@globex.example.com",
+            }
+        )
+        cls.paris = cls._entity(
+            "Globex Paris",
+            parent=cls.group,
+            vat="FR23334175221",
+            property_payment_term_id=cls.term_30.id,
+        )
         cls.berlin = cls._entity("Globex Berlin", parent=cls.group)
         cls.k_group = cls._contract(cls.group, "per_agent")
         cls.k_paris = cls._contract(cls.paris, "usage", tier=cls.tier)
@@ -29,8 +39,9 @@ class TestConsolidation(EnterpriseCommon):
         # the holding: 1 support agent all March = 100.00
         cls._deploy(cls.group, cls.agent_support, 1, date(2025, 1, 1))
         # Paris: 6,000 tasks on the graduated tier = 470.00
-        cls.u_paris = cls._usage(cls.paris, cls.metric_task, 2500, datetime(2025, 3, 2), "p1") \
-            | cls._usage(cls.paris, cls.metric_task, 3500, datetime(2025, 3, 20), "p2")
+        cls.u_paris = cls._usage(
+            cls.paris, cls.metric_task, 2500, datetime(2025, 3, 2), "p1"
+        ) | cls._usage(cls.paris, cls.metric_task, 3500, datetime(2025, 3, 20), "p2")
         # Berlin: 2 sales agents from March 16 = 2 x 300 x 16/31 = 309.68
         cls._deploy(cls.berlin, cls.agent_sales, 2, date(2025, 3, 16))
 
@@ -40,9 +51,14 @@ class TestConsolidation(EnterpriseCommon):
 
     def test_consolidated_invoice_sections_sum_to_children(self):
         self.group.agent_invoicing_mode = "consolidated"
-        expected = {entity: self._charges(contract) for entity, contract in (
-            (self.group, self.k_group), (self.paris, self.k_paris),
-            (self.berlin, self.k_berlin))}
+        expected = {
+            entity: self._charges(contract)
+            for entity, contract in (
+                (self.group, self.k_group),
+                (self.paris, self.k_paris),
+                (self.berlin, self.k_berlin),
+            )
+        }
         self.assertEqual(expected, {self.group: 100.0, self.paris: 470.0, self.berlin: 309.68})
         run = self._billed_run()
         self.assertEqual(len(run.move_ids), 1, "one invoice for the whole group")
@@ -53,8 +69,10 @@ class TestConsolidation(EnterpriseCommon):
         self.assertEqual(move.invoice_payment_term_id, self.term_45)
         sections = move.invoice_line_ids.filtered(lambda x: x.display_type == "line_section")
         self.assertEqual(sections.agent_entity_partner_id, self.group | self.paris | self.berlin)
-        self.assertIn("FR23334175221", sections.filtered(
-            lambda s: s.agent_entity_partner_id == self.paris).name)
+        self.assertIn(
+            "FR23334175221",
+            sections.filtered(lambda s: s.agent_entity_partner_id == self.paris).name,
+        )
         # each section's lines sum to that entity's own charges; the sections to the invoice
         lines = move.invoice_line_ids.filtered(lambda x: x.display_type == "product")
         for entity, charges in expected.items():
@@ -71,8 +89,9 @@ class TestConsolidation(EnterpriseCommon):
         self.assertEqual(run.line_ids.move_id, move)
         self.assertEqual(self.u_paris.invoice_line_id.agent_entity_partner_id, self.paris)
         # an entity's budget sees its own section of the consolidated invoice
-        budget = self.env["agent.billing.budget"].create({
-            "partner_id": self.berlin.id, "date_from": date(2025, 3, 1), "amount": 1000.0})
+        budget = self.env["agent.billing.budget"].create(
+            {"partner_id": self.berlin.id, "date_from": date(2025, 3, 1), "amount": 1000.0}
+        )
         self.assertEqual((budget.committed, budget.spent), (309.68, 0.0))
         run.action_post()
         self.assertEqual(move.state, "posted")
@@ -153,10 +172,12 @@ class TestConsolidation(EnterpriseCommon):
         rows._create_invoices()
         move = run.move_ids - run.move_ids.filtered(lambda m: m.agent_contract_id == solo)
         self.assertEqual(len(move), 1)
-        self.assertEqual(len(move.invoice_line_ids.filtered(
-            lambda x: x.display_type == "line_section")), 3)
+        self.assertEqual(
+            len(move.invoice_line_ids.filtered(lambda x: x.display_type == "line_section")), 3
+        )
         # background jobs: the one holding the holding's contract bills the whole group
         group = sorted((self.k_group | self.k_paris | self.k_berlin).ids)
-        self.assertEqual(run._agent_job_contracts([self.k_group.id, solo.id]),
-                         sorted([*group, solo.id]))
+        self.assertEqual(
+            run._agent_job_contracts([self.k_group.id, solo.id]), sorted([*group, solo.id])
+        )
         self.assertEqual(run._agent_job_contracts([self.k_paris.id, self.k_berlin.id]), [])

@@ -22,9 +22,14 @@ class TestContractLifecycle(EnterpriseCommon):
         return float(contract._rate_period(MARCH["period_start"], MARCH["period_end"]).total)
 
     def test_activation_waits_for_approval(self):
-        self.env["agent.billing.approval.rule"].create({
-            "name": "Big contracts", "request_type": "contract", "amount_min": 10000,
-            "user_ids": [Command.set(self.approver.ids)]})
+        self.env["agent.billing.approval.rule"].create(
+            {
+                "name": "Big contracts",
+                "request_type": "contract",
+                "amount_min": 10000,
+                "user_ids": [Command.set(self.approver.ids)],
+            }
+        )
         small = self._contract(self.client, "per_agent", state="draft", contract_value=5000)
         small.action_activate()
         self.assertEqual(small.state, "active")
@@ -37,8 +42,7 @@ class TestContractLifecycle(EnterpriseCommon):
         request.with_user(self.approver)._decide("approved")
         self.assertEqual(big.state, "active")
         # refused: back to draft
-        other = self._contract(self._entity("Other Co"), "contract", tier=self.tier,
-                               state="draft")
+        other = self._contract(self._entity("Other Co"), "contract", tier=self.tier, state="draft")
         other.action_activate()
         other.agent_approval_request_ids.with_user(self.approver)._decide("refused", "too low")
         self.assertEqual((other.state, other.agent_approval_state), ("draft", "refused"))
@@ -47,22 +51,32 @@ class TestContractLifecycle(EnterpriseCommon):
         contract = self._contract(self.client, "per_agent")
         self._deploy(self.client, self.agent_support, 1, date(2025, 1, 1))
         self.assertEqual(self._march_total(contract), 100.0)
-        amendment = self.env["agent.billing.contract.amendment"].create({
-            "contract_id": contract.id, "name": "Renegotiated support rate", "kind": "rate",
-            "effective_date": date(2025, 3, 16), "product_id": self.agent_support.id,
-            "new_rate": 69.0,
-        })
+        amendment = self.env["agent.billing.contract.amendment"].create(
+            {
+                "contract_id": contract.id,
+                "name": "Renegotiated support rate",
+                "kind": "rate",
+                "effective_date": date(2025, 3, 16),
+                "product_id": self.agent_support.id,
+                "new_rate": 69.0,
+            }
+        )
         amendment.action_confirm()
         self.assertEqual(amendment.state, "applied")
         # 100 x 15/31 + 69 x 16/31 = 48.39 + 35.61
         self.assertEqual(self._march_total(contract), 84.0)
         self.assertEqual(amendment.old_value, "catalog or tier price")
         # a second rate change later cuts the first override at its date, history kept
-        second = self.env["agent.billing.contract.amendment"].create({
-            "contract_id": contract.id, "name": "Second change", "kind": "rate",
-            "effective_date": date(2025, 4, 1), "product_id": self.agent_support.id,
-            "new_rate": 50.0,
-        })
+        second = self.env["agent.billing.contract.amendment"].create(
+            {
+                "contract_id": contract.id,
+                "name": "Second change",
+                "kind": "rate",
+                "effective_date": date(2025, 4, 1),
+                "product_id": self.agent_support.id,
+                "new_rate": 50.0,
+            }
+        )
         second.action_confirm()
         first_override = amendment.override_id
         self.assertEqual(first_override.date_to, date(2025, 3, 31))
@@ -73,34 +87,51 @@ class TestContractLifecycle(EnterpriseCommon):
         self.assertEqual(april, 50.0)
         self.assertEqual(contract.amendment_count, 2)
         with self.assertRaisesRegex(UserError, "starts later"):
-            self.env["agent.billing.contract.amendment"].create({
-                "contract_id": contract.id, "name": "Backdated", "kind": "rate",
-                "effective_date": date(2025, 3, 20), "product_id": self.agent_support.id,
-                "new_rate": 10.0}).action_confirm()
+            self.env["agent.billing.contract.amendment"].create(
+                {
+                    "contract_id": contract.id,
+                    "name": "Backdated",
+                    "kind": "rate",
+                    "effective_date": date(2025, 3, 20),
+                    "product_id": self.agent_support.id,
+                    "new_rate": 10.0,
+                }
+            ).action_confirm()
 
     def test_dated_amendment_waits_for_its_date(self):
         contract = self._contract(self.client, "per_agent", date_end=date(2025, 12, 31))
         today = date.today()
-        amendment = self.env["agent.billing.contract.amendment"].create({
-            "contract_id": contract.id, "name": "Longer term", "kind": "end_date",
-            "effective_date": today.replace(year=today.year + 1),
-            "new_date_end": date(2026, 12, 31)})
+        amendment = self.env["agent.billing.contract.amendment"].create(
+            {
+                "contract_id": contract.id,
+                "name": "Longer term",
+                "kind": "end_date",
+                "effective_date": today.replace(year=today.year + 1),
+                "new_date_end": date(2026, 12, 31),
+            }
+        )
         amendment.action_confirm()
         self.assertEqual((amendment.state, contract.date_end), ("scheduled", date(2025, 12, 31)))
         self.env["agent.billing.contract"]._cron_lifecycle(today=today)
         self.assertEqual(amendment.state, "scheduled")
-        self.env["agent.billing.contract"]._cron_lifecycle(
-            today=today.replace(year=today.year + 1))
+        self.env["agent.billing.contract"]._cron_lifecycle(today=today.replace(year=today.year + 1))
         self.assertEqual((amendment.state, contract.date_end), ("applied", date(2026, 12, 31)))
         self.assertEqual(amendment.old_value, "12/31/2025")
 
     def test_renewal_notice_then_renewal(self):
         # from March: a first run of a contract bills every month it has not billed yet
-        contract = self._contract(self.client, "per_agent", date_start=date(2025, 3, 1),
-                                  date_end=date(2025, 3, 31), auto_renew=True,
-                                  renewal_notice_days=30, renewal_months=12)
-        deployment = self._deploy(self.client, self.agent_support, 1, date(2025, 1, 1),
-                                  contract=contract)
+        contract = self._contract(
+            self.client,
+            "per_agent",
+            date_start=date(2025, 3, 1),
+            date_end=date(2025, 3, 31),
+            auto_renew=True,
+            renewal_notice_days=30,
+            renewal_months=12,
+        )
+        deployment = self._deploy(
+            self.client, self.agent_support, 1, date(2025, 1, 1), contract=contract
+        )
         Contract = self.env["agent.billing.contract"]
         Contract._cron_lifecycle(today=date(2025, 2, 28))
         self.assertFalse(contract.renewal_notice_sent, "more than 30 days before the end")
@@ -111,22 +142,38 @@ class TestContractLifecycle(EnterpriseCommon):
         self.assertIn(contract.partner_invoice_id, notice.partner_ids)
         self.assertEqual(contract.activity_ids.user_id, contract.user_id)
         Contract._cron_lifecycle(today=date(2025, 3, 2))
-        self.assertEqual(len(contract.message_ids.filtered(
-            lambda m: "renews automatically" in (m.body or ""))), 1, "one notice")
+        self.assertEqual(
+            len(contract.message_ids.filtered(lambda m: "renews automatically" in (m.body or ""))),
+            1,
+            "one notice",
+        )
         Contract._cron_lifecycle(today=date(2025, 4, 1))
         successor = contract.renewal_id
         self.assertEqual(contract.state, "renewed")
-        self.assertRecordValues(successor, [{
-            "state": "active", "date_start": date(2025, 4, 1), "date_end": date(2026, 3, 31),
-            "renewed_from_id": contract.id, "billing_model": "per_agent", "auto_renew": True}])
+        self.assertRecordValues(
+            successor,
+            [
+                {
+                    "state": "active",
+                    "date_start": date(2025, 4, 1),
+                    "date_end": date(2026, 3, 31),
+                    "renewed_from_id": contract.id,
+                    "billing_model": "per_agent",
+                    "auto_renew": True,
+                }
+            ],
+        )
         Contract._cron_lifecycle(today=date(2025, 4, 2))
         self.assertEqual(contract.renewal_id, successor, "renewed once")
         # the ended contract still bills March, its successor April, with the same deployment
         run = self._billed_run()
         self.assertEqual(run.move_ids.agent_contract_id, contract)
         self.assertEqual(run.move_ids.amount_untaxed, 100.0)
-        april = self._billed_run(period_start=date(2025, 4, 1), period_end=date(2025, 4, 30),
-                                 invoice_date=date(2025, 5, 1))
+        april = self._billed_run(
+            period_start=date(2025, 4, 1),
+            period_end=date(2025, 4, 30),
+            invoice_date=date(2025, 5, 1),
+        )
         self.assertEqual(april.move_ids.agent_contract_id, successor)
         self.assertEqual(april.move_ids.invoice_line_ids.agent_deployment_id, deployment)
 

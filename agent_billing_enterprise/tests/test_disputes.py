@@ -16,8 +16,9 @@ class TestDisputes(EnterpriseCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.client = cls._entity("Kramerica")
-        cls.category = cls.env["agent.billing.dispute.category"].create({
-            "name": "Rate error", "response_hours": 24, "resolution_days": 10})
+        cls.category = cls.env["agent.billing.dispute.category"].create(
+            {"name": "Rate error", "response_hours": 24, "resolution_days": 10}
+        )
         cls.invoice = cls._invoice(cls.client, 1000.0, post=True)
 
     def _open(self, **vals):
@@ -43,8 +44,11 @@ class TestDisputes(EnterpriseCommon):
         with self.assertRaisesRegex(UserError, "already disputed"):
             self._open()
 
-        wizard = Form(self.env["agent.billing.dispute.resolve"].with_context(
-            **dispute.action_resolve()["context"]))
+        wizard = Form(
+            self.env["agent.billing.dispute.resolve"].with_context(
+                **dispute.action_resolve()["context"]
+            )
+        )
         self.assertEqual(wizard.amount, 250.0)
         wizard.resolution = "credit"
         wizard.note = "Rate corrected to the contract's"
@@ -52,8 +56,17 @@ class TestDisputes(EnterpriseCommon):
 
         self.assertEqual(dispute.state, "resolved")
         note = dispute.credit_note_id
-        self.assertRecordValues(note, [{"move_type": "out_refund", "state": "posted",
-                                        "reversed_entry_id": move.id, "amount_untaxed": 250.0}])
+        self.assertRecordValues(
+            note,
+            [
+                {
+                    "move_type": "out_refund",
+                    "state": "posted",
+                    "reversed_entry_id": move.id,
+                    "amount_untaxed": 250.0,
+                }
+            ],
+        )
         if "agent_credit_type" in note._fields:
             self.assertEqual(note.agent_credit_type, "error")
         self.assertIn(dispute.name, note.ref or "")
@@ -87,13 +100,14 @@ class TestDisputes(EnterpriseCommon):
 
     def test_comments_internal_or_for_the_client(self):
         dispute = self._open()
-        dispute.comment_ids = [Command.create({"body": "Checked the usage: it is right",
-                                               "internal": True})]
+        dispute.comment_ids = [
+            Command.create({"body": "Checked the usage: it is right", "internal": True})
+        ]
         self.assertFalse(dispute.date_responded, "an internal note is no response")
-        self.assertEqual(dispute.comment_ids.message_id.subtype_id,
-                         self.env.ref("mail.mt_note"))
-        dispute.comment_ids = [Command.create({"body": "We are looking into it",
-                                               "internal": False})]
+        self.assertEqual(dispute.comment_ids.message_id.subtype_id, self.env.ref("mail.mt_note"))
+        dispute.comment_ids = [
+            Command.create({"body": "We are looking into it", "internal": False})
+        ]
         visible = dispute.comment_ids.filtered(lambda c: not c.internal)
         self.assertEqual(visible.message_id.subtype_id, self.env.ref("mail.mt_comment"))
         self.assertIn(self.client, visible.message_id.partner_ids)
@@ -107,8 +121,9 @@ class TestDisputes(EnterpriseCommon):
         at = {"agent_billing_now": opened + timedelta(hours=25)}
         self.assertEqual(dispute.with_context(**at).sla_status, "response_overdue")
         self.assertIn(dispute, Dispute.with_context(**at).search([("is_overdue", "=", True)]))
-        self.assertIn(dispute, Dispute.with_context(**at).search(
-            [("sla_status", "=", "response_overdue")]))
+        self.assertIn(
+            dispute, Dispute.with_context(**at).search([("sla_status", "=", "response_overdue")])
+        )
         dispute.comment_ids = [Command.create({"body": "On it", "internal": False})]
         dispute.invalidate_recordset(["sla_status", "is_overdue"])
         self.assertEqual(dispute.with_context(**at).sla_status, "on_time")
@@ -122,8 +137,9 @@ class TestDisputes(EnterpriseCommon):
     def test_only_posted_invoices(self):
         draft = self._invoice(self.client, 10.0)
         with self.assertRaisesRegex(UserError, "Only posted customer invoices"):
-            self.env["agent.billing.dispute"].create({
-                "move_id": draft.id, "category_id": self.category.id, "description": "x"})
+            self.env["agent.billing.dispute"].create(
+                {"move_id": draft.id, "category_id": self.category.id, "description": "x"}
+            )
         with self.assertRaisesRegex(ValidationError, "between 0 and"):
             self._open(amount_disputed=5000.0)
 

@@ -7,10 +7,12 @@ class AgentBillingApprovalDecision(models.TransientModel):
     _name = "agent.billing.approval.decision"
     _description = "Approval decision"
 
-    request_id = fields.Many2one("agent.billing.approval.request", required=True,
-                                 ondelete="cascade")
-    decision = fields.Selection([("approved", "Approve"), ("refused", "Refuse")],
-                                required=True, default="approved")
+    request_id = fields.Many2one(
+        "agent.billing.approval.request", required=True, ondelete="cascade"
+    )
+    decision = fields.Selection(
+        [("approved", "Approve"), ("refused", "Refuse")], required=True, default="approved"
+    )
     comment = fields.Text()
 
     def action_confirm(self):

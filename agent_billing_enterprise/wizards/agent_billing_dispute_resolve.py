@@ -5,8 +5,12 @@ from ..models.agent_billing_dispute import RESOLUTIONS
 try:  # the credit note types of agent_billing (kept working without them)
     from odoo.addons.agent_billing.models.account_move_credit import CREDIT_TYPES
 except ImportError:  # pragma: no cover
-    CREDIT_TYPES = [("refund", "Refund"), ("adjustment", "Adjustment"),
-                    ("error", "Error Correction"), ("goodwill", "Goodwill")]
+    CREDIT_TYPES = [
+        ("refund", "Refund"),
+        ("adjustment", "Adjustment"),
+        ("error", "Error Correction"),
+        ("goodwill", "Goodwill"),
+    ]
 
 
 class AgentBillingDisputeResolve(models.TransientModel):
@@ -20,11 +24,19 @@ class AgentBillingDisputeResolve(models.TransientModel):
     currency_id = fields.Many2one(related="dispute_id.currency_id")
     resolution = fields.Selection(RESOLUTIONS, required=True, default="credit")
     credit_type = fields.Selection(
-        CREDIT_TYPES, compute="_compute_credit_type", store=True,
-        readonly=False, precompute=True,
+        CREDIT_TYPES,
+        compute="_compute_credit_type",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
-    amount = fields.Monetary("Amount to Credit (untaxed)", compute="_compute_amount",
-                             store=True, readonly=False, precompute=True)
+    amount = fields.Monetary(
+        "Amount to Credit (untaxed)",
+        compute="_compute_amount",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
     note = fields.Text("Resolution Note", required=True)
 
     @api.depends("resolution")
@@ -41,10 +53,17 @@ class AgentBillingDisputeResolve(models.TransientModel):
     def action_resolve(self):
         self.ensure_one()
         credit_note = self.dispute_id._resolve(
-            self.resolution, self.note,
+            self.resolution,
+            self.note,
             amount=self.amount if self.resolution != "no_action" else None,
-            credit_type=self.credit_type)
+            credit_type=self.credit_type,
+        )
         if credit_note:
-            return {"type": "ir.actions.act_window", "res_model": "account.move",
-                    "res_id": credit_note.id, "view_mode": "form", "target": "current"}
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "account.move",
+                "res_id": credit_note.id,
+                "view_mode": "form",
+                "target": "current",
+            }
         return {"type": "ir.actions.act_window_close"}

@@ -15,8 +15,11 @@ class AgentBillingRun(models.Model):
     _inherit = "agent.billing.run"
 
     agent_jobs_pending = fields.Boolean(
-        "Jobs Running", readonly=True, copy=False,
-        help="The run is being billed by background jobs; it cannot be changed until they end.")
+        "Jobs Running",
+        readonly=True,
+        copy=False,
+        help="The run is being billed by background jobs; it cannot be changed until they end.",
+    )
 
     def _fan_out(self, step, ids, batch_size):
         self.ensure_one()
@@ -24,16 +27,21 @@ class AgentBillingRun(models.Model):
         if len(chunks) < 2:
             return super()._fan_out(step, ids, batch_size)
         shares = [
-            self.delayable(description=_("%(run)s: part %(n)s of %(total)s",
-                                         run=self.name, n=index, total=len(chunks)))
-            ._fan_out_step(step, chunk, batch_size)
+            self.delayable(
+                description=_(
+                    "%(run)s: part %(n)s of %(total)s", run=self.name, n=index, total=len(chunks)
+                )
+            )._fan_out_step(step, chunk, batch_size)
             for index, chunk in enumerate(chunks, start=1)
         ]
         finish = self.delayable(description=_("%(run)s: finish", run=self.name))._fan_out_done()
         chain(group(*shares), finish).delay()
         self.agent_jobs_pending = True
-        self.message_post(body=_("Billing %(n)s contracts in %(jobs)s background jobs.",
-                                 n=len(ids), jobs=len(chunks)))
+        self.message_post(
+            body=_(
+                "Billing %(n)s contracts in %(jobs)s background jobs.", n=len(ids), jobs=len(chunks)
+            )
+        )
         return True
 
     def _fan_out_chunks(self, ids):
@@ -58,7 +66,11 @@ class AgentBillingRun(models.Model):
     def _check_state(self, allowed, action):
         pending = self.filtered("agent_jobs_pending")
         if pending:
-            raise UserError(_("%(run)s is being billed by background jobs right now: wait until "
-                              "they finish, then reload the page.",
-                              run=", ".join(pending.mapped("name"))))
+            raise UserError(
+                _(
+                    "%(run)s is being billed by background jobs right now: wait until "
+                    "they finish, then reload the page.",
+                    run=", ".join(pending.mapped("name")),
+                )
+            )
         return super()._check_state(allowed, action)

@@ -9,8 +9,11 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..models import agent_billing_run as fan_out
 
-MARCH = {"period_start": date(2025, 3, 1), "period_end": date(2025, 3, 31),
-         "invoice_date": date(2025, 4, 1)}
+MARCH = {
+    "period_start": date(2025, 3, 1),
+    "period_end": date(2025, 3, 31),
+    "invoice_date": date(2025, 4, 1),
+}
 
 
 @tagged("post_install", "-at_install")
@@ -37,12 +40,12 @@ class TestFanOut(AgentBillingCommon):
             # two shares in the billing channel, then the job that finishes the run
             trap.assert_jobs_count(2, only=run._fan_out_step)
             trap.assert_jobs_count(1, only=run._fan_out_done)
-            shares = [job.args[1] for job in trap.enqueued_jobs
-                      if job.method_name == "_fan_out_step"]
+            shares = [
+                job.args[1] for job in trap.enqueued_jobs if job.method_name == "_fan_out_step"
+            ]
             self.assertEqual(sorted(shares[0] + shares[1]), sorted(todo))
             self.assertFalse(set(shares[0]) & set(shares[1]))
-            self.assertTrue(all(job.channel == "root.agent_billing"
-                                for job in trap.enqueued_jobs))
+            self.assertTrue(all(job.channel == "root.agent_billing" for job in trap.enqueued_jobs))
             self.assertTrue(run.agent_jobs_pending)
             with self.assertRaisesRegex(UserError, "background jobs"):
                 run.action_compute()
@@ -54,8 +57,10 @@ class TestFanOut(AgentBillingCommon):
         self.assertEqual(set(ours.mapped("state")), {"invoiced"})
         self.assertEqual(len(ours.move_id), 6)
         # 1..6 agents x 100.00 for March
-        self.assertEqual(sorted(ours.move_id.mapped("amount_untaxed")),
-                         [100.0, 200.0, 300.0, 400.0, 500.0, 600.0])
+        self.assertEqual(
+            sorted(ours.move_id.mapped("amount_untaxed")),
+            [100.0, 200.0, 300.0, 400.0, 500.0, 600.0],
+        )
 
     def test_what_a_cancelled_share_left_is_billed_by_the_last_job(self):
         run = self.env["agent.billing.run"].create(MARCH)
@@ -63,8 +68,7 @@ class TestFanOut(AgentBillingCommon):
         with patch.object(fan_out, "MIN_CONTRACTS_PER_JOB", 1), trap_jobs() as trap:
             run._fan_out("bill", todo, 2)
             # the first share never runs (cancelled by an administrator)
-            skipped = next(job for job in trap.enqueued_jobs
-                           if job.method_name == "_fan_out_step")
+            skipped = next(job for job in trap.enqueued_jobs if job.method_name == "_fan_out_step")
             trap.enqueued_jobs.remove(skipped)
             for job in trap.enqueued_jobs:
                 job.depends_on.discard(skipped)

@@ -52,8 +52,9 @@ class AgentBillingDashboard(models.AbstractModel):
         """Everything the dashboard shows, for ``period`` (monthly, quarterly, yearly)."""
         if period not in PERIODS:
             period = "monthly"
-        self._check_report_access("account.move", "account.payment", "agent.billing.contract",
-                                  "agent.billing.deployment")
+        self._check_report_access(
+            "account.move", "account.payment", "agent.billing.contract", "agent.billing.deployment"
+        )
         self.env.flush_all()
         scope = self._report_scope()
         buckets = self._period_buckets(period, scope.today)
@@ -93,8 +94,9 @@ class AgentBillingDashboard(models.AbstractModel):
             if period == "monthly":
                 label = format_date(self.env, start, date_format="MMM y")
             elif period == "quarterly":
-                label = _("Q%(quarter)s %(year)s", quarter=(start.month - 1) // 3 + 1,
-                          year=start.year)
+                label = _(
+                    "Q%(quarter)s %(year)s", quarter=(start.month - 1) // 3 + 1, year=start.year
+                )
             else:
                 label = str(start.year)
             buckets.append((start, end, label))
@@ -104,48 +106,84 @@ class AgentBillingDashboard(models.AbstractModel):
     def _action(self, name, model, domain, scope):
         domain = [
             (term[0], term[1], fields.Date.to_string(term[2]))
-            if isinstance(term, tuple) and isinstance(term[2], date) else term
+            if isinstance(term, tuple) and isinstance(term[2], date)
+            else term
             for term in [*domain, ("company_id", "in", scope.companies.ids)]
         ]
         views = [[False, "list"], [False, "form"]]
         context = {"create": False}
         if model == "account.move":
             xmlid = self.env["ir.model.data"]._xmlid_to_res_id  # cached, unlike env.ref
-            views = [[xmlid("account.view_invoice_tree"), "list"],
-                     [xmlid("account.view_move_form"), "form"]]
+            views = [
+                [xmlid("account.view_invoice_tree"), "list"],
+                [xmlid("account.view_move_form"), "form"],
+            ]
             context["default_move_type"] = "out_invoice"
-        return {"type": "ir.actions.act_window", "name": name, "res_model": model,
-                "domain": domain, "views": views, "context": context, "target": "current"}
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "domain": domain,
+            "views": views,
+            "context": context,
+            "target": "current",
+        }
 
     def _invoice_action(self, name, domain, scope):
         return self._action(name, "account.move", domain, scope)
 
     def _posted_domain(self, start, end):
-        return [("move_type", "in", CUSTOMER_MOVES), ("state", "=", "posted"),
-                ("invoice_date", ">=", start), ("invoice_date", "<=", end)]
+        return [
+            ("move_type", "in", CUSTOMER_MOVES),
+            ("state", "=", "posted"),
+            ("invoice_date", ">=", start),
+            ("invoice_date", "<=", end),
+        ]
 
     def _open_domain(self):
-        return [("move_type", "=", "out_invoice"), ("state", "=", "posted"),
-                ("payment_state", "not in", SETTLED_PAYMENT_STATES)]
+        return [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "not in", SETTLED_PAYMENT_STATES),
+        ]
 
     def _status_domain(self, status, today):
         if status == "paid":
             return [("payment_state", "in", SETTLED_PAYMENT_STATES)]
         if status == "overdue":
-            return [("payment_state", "not in", SETTLED_PAYMENT_STATES),
-                    ("invoice_date_due", "<", today)]
-        return [("payment_state", "not in", SETTLED_PAYMENT_STATES),
-                "|", ("invoice_date_due", "=", False), ("invoice_date_due", ">=", today)]
+            return [
+                ("payment_state", "not in", SETTLED_PAYMENT_STATES),
+                ("invoice_date_due", "<", today),
+            ]
+        return [
+            ("payment_state", "not in", SETTLED_PAYMENT_STATES),
+            "|",
+            ("invoice_date_due", "=", False),
+            ("invoice_date_due", ">=", today),
+        ]
 
     def _deployment_action(self, name, scope):
         today = scope.today
-        return self._action(name, "agent.billing.deployment", [
-            ("state", "in", ("active", "ended")), ("date_start", "<=", today),
-            "|", ("date_end", "=", False), ("date_end", ">=", today)], scope)
+        return self._action(
+            name,
+            "agent.billing.deployment",
+            [
+                ("state", "in", ("active", "ended")),
+                ("date_start", "<=", today),
+                "|",
+                ("date_end", "=", False),
+                ("date_end", ">=", today),
+            ],
+            scope,
+        )
 
     def _payment_domain(self, start, end):
-        return [("partner_type", "=", "customer"), ("state", "in", ("in_process", "paid")),
-                ("date", ">=", start), ("date", "<=", end)]
+        return [
+            ("partner_type", "=", "customer"),
+            ("state", "in", ("in_process", "paid")),
+            ("date", ">=", start),
+            ("date", "<=", end),
+        ]
 
     # --- Queries ----------------------------------------------------------------------------
     def _revenue_figures(self, scope, buckets, period):
@@ -158,12 +196,20 @@ class AgentBillingDashboard(models.AbstractModel):
         window_start, window_end = buckets[0][0], buckets[-1][1]
         unit = PERIODS[period][0]
         first = min(window_start, pm0, d90)
-        from_clause, where_clause = self._where("account.move", [
-            ("move_type", "in", CUSTOMER_MOVES), ("state", "=", "posted"),
-            ("invoice_date", ">=", first), ("invoice_date", "<=", window_end)], scope)
+        from_clause, where_clause = self._where(
+            "account.move",
+            [
+                ("move_type", "in", CUSTOMER_MOVES),
+                ("state", "=", "posted"),
+                ("invoice_date", ">=", first),
+                ("invoice_date", "<=", window_end),
+            ],
+            scope,
+        )
         # per period and payment status, with this month, last month and the last 90 days
-        by_period = self.env.execute_query_dict(SQL(
-            """SELECT account_move.company_id AS company_id,
+        by_period = self.env.execute_query_dict(
+            SQL(
+                """SELECT account_move.company_id AS company_id,
                       date_trunc(%(unit)s, account_move.invoice_date)::date AS bucket,
                       CASE WHEN account_move.payment_state IN %(settled)s THEN 'paid'
                            WHEN account_move.invoice_date_due < %(today)s THEN 'overdue'
@@ -181,13 +227,21 @@ class AgentBillingDashboard(models.AbstractModel):
                  FROM %(from)s
                 WHERE %(where)s
                 GROUP BY 1, 2, 3""",
-            unit=unit, settled=SETTLED_PAYMENT_STATES, today=today, m0=m0, m1=month_end(m0),
-            pm0=pm0, pm1=month_end(pm0), d90=d90,
-            **{"from": from_clause, "where": where_clause},
-        ))
+                unit=unit,
+                settled=SETTLED_PAYMENT_STATES,
+                today=today,
+                m0=m0,
+                m1=month_end(m0),
+                pm0=pm0,
+                pm1=month_end(pm0),
+                d90=d90,
+                **{"from": from_clause, "where": where_clause},
+            )
+        )
         # per billing model and client, over the trend's window
-        by_client = self.env.execute_query_dict(SQL(
-            """SELECT account_move.company_id AS company_id,
+        by_client = self.env.execute_query_dict(
+            SQL(
+                """SELECT account_move.company_id AS company_id,
                       COALESCE(contract.billing_model, 'none') AS billing_model,
                       account_move.commercial_partner_id AS partner_id,
                       SUM(account_move.amount_untaxed_signed) AS revenue
@@ -196,8 +250,10 @@ class AgentBillingDashboard(models.AbstractModel):
                         ON contract.id = account_move.agent_contract_id
                 WHERE %(where)s AND account_move.invoice_date >= %(ws)s
                 GROUP BY 1, 2, 3""",
-            ws=window_start, **{"from": from_clause, "where": where_clause},
-        ))
+                ws=window_start,
+                **{"from": from_clause, "where": where_clause},
+            )
+        )
         index = {start: i for i, (start, _end, _label) in enumerate(buckets)}
         trend = {status: [ZERO] * len(buckets) for status in STATUSES}
         invoiced = [ZERO] * len(buckets)
@@ -223,27 +279,49 @@ class AgentBillingDashboard(models.AbstractModel):
         trend_data = {
             "labels": [label for _s, _e, label in buckets],
             "series": {status: [float(v) for v in trend[status]] for status in STATUSES},
-            "total": [float(sum((trend[s][i] for s in STATUSES), ZERO))
-                      for i in range(len(buckets))],
-            "actions": {status: [self._invoice_action(
-                _("Invoices of %(period)s: %(status)s", period=label,
-                  status=status_labels[status]),
-                self._posted_domain(start, end) + self._status_domain(status, today), scope)
-                for start, end, label in buckets] for status in STATUSES},
+            "total": [
+                float(sum((trend[s][i] for s in STATUSES), ZERO)) for i in range(len(buckets))
+            ],
+            "actions": {
+                status: [
+                    self._invoice_action(
+                        _(
+                            "Invoices of %(period)s: %(status)s",
+                            period=label,
+                            status=status_labels[status],
+                        ),
+                        self._posted_domain(start, end) + self._status_domain(status, today),
+                        scope,
+                    )
+                    for start, end, label in buckets
+                ]
+                for status in STATUSES
+            },
         }
-        model_labels = dict(self.env["agent.billing.contract"]._fields["billing_model"]
-                            ._description_selection(self.env))
+        model_labels = dict(
+            self.env["agent.billing.contract"]
+            ._fields["billing_model"]
+            ._description_selection(self.env)
+        )
         model_labels["none"] = _("Without contract")
         ordered_models = sorted(models_total, key=lambda k: -models_total[k])
         billing_models = {
             "keys": ordered_models,
             "labels": [model_labels.get(k, k) for k in ordered_models],
             "values": [float(models_total[k]) for k in ordered_models],
-            "actions": [self._invoice_action(
-                _("Revenue: %(model)s", model=model_labels.get(k, k)),
-                period_domain + ([("agent_contract_id", "=", False)] if k == "none" else
-                                 [("agent_contract_id.billing_model", "=", k)]), scope)
-                for k in ordered_models],
+            "actions": [
+                self._invoice_action(
+                    _("Revenue: %(model)s", model=model_labels.get(k, k)),
+                    period_domain
+                    + (
+                        [("agent_contract_id", "=", False)]
+                        if k == "none"
+                        else [("agent_contract_id.billing_model", "=", k)]
+                    ),
+                    scope,
+                )
+                for k in ordered_models
+            ],
         }
         top = sorted(clients_total, key=lambda k: -clients_total[k])[:10]
         names = {p.id: p.display_name for p in self.env["res.partner"].browse(top)}
@@ -253,8 +331,12 @@ class AgentBillingDashboard(models.AbstractModel):
             "values": [float(clients_total[p]) for p in top],
         }
         return {
-            "month": month, "previous": previous, "sales_90": sales_90,
-            "invoiced": invoiced, "trend": trend_data, "billing_models": billing_models,
+            "month": month,
+            "previous": previous,
+            "sales_90": sales_90,
+            "invoiced": invoiced,
+            "trend": trend_data,
+            "billing_models": billing_models,
             "top_clients": top_clients,
         }
 
@@ -267,13 +349,19 @@ class AgentBillingDashboard(models.AbstractModel):
         m0 = month_start(today)
         window_start, window_end = buckets[0][0], buckets[-1][1]
         rows = self._query(
-            "account.payment", self._payment_domain(window_start, window_end), scope,
-            SQL("""account_payment.company_id AS company_id,
+            "account.payment",
+            self._payment_domain(window_start, window_end),
+            scope,
+            SQL(
+                """account_payment.company_id AS company_id,
                    date_trunc(%(unit)s, account_payment.date)::date AS bucket,
                    SUM(account_payment.amount_company_currency_signed) AS amount,
                    SUM(account_payment.amount_company_currency_signed) FILTER (
                        WHERE account_payment.date BETWEEN %(m0)s AND %(m1)s) AS month""",
-                unit=PERIODS[period][0], m0=m0, m1=month_end(m0)),
+                unit=PERIODS[period][0],
+                m0=m0,
+                m1=month_end(m0),
+            ),
             tail=SQL("GROUP BY 1, 2"),
         )
         index = {start: i for i, (start, _end, _label) in enumerate(buckets)}
@@ -288,10 +376,15 @@ class AgentBillingDashboard(models.AbstractModel):
             "trend": {
                 "labels": [label for _s, _e, label in buckets],
                 "collected": [float(v) for v in collected],
-                "actions": [self._action(_("Payments of %(period)s", period=label),
-                                         "account.payment", self._payment_domain(start, end),
-                                         scope)
-                            for start, end, label in buckets],
+                "actions": [
+                    self._action(
+                        _("Payments of %(period)s", period=label),
+                        "account.payment",
+                        self._payment_domain(start, end),
+                        scope,
+                    )
+                    for start, end, label in buckets
+                ],
             },
         }
 
@@ -307,15 +400,17 @@ class AgentBillingDashboard(models.AbstractModel):
                    SUM(account_move.amount_residual_signed) AS amount,
                    COUNT(*) AS count"""),
             # the partial index's own condition (the domain operator would add "OR IS NULL")
-            tail=SQL("AND account_move.payment_state NOT IN %s GROUP BY 1, 2",
-                     SETTLED_PAYMENT_STATES),
+            tail=SQL(
+                "AND account_move.payment_state NOT IN %s GROUP BY 1, 2", SETTLED_PAYMENT_STATES
+            ),
         )
         amounts = {key: ZERO for key, *_rest in AGING_BUCKETS}
         counts = {key: 0 for key, *_rest in AGING_BUCKETS}
         for row in rows:
             late = (today - row["due"]).days if row["due"] else 0
-            key = next(key for key, _label, _first, last in AGING_BUCKETS
-                       if last is None or late <= last)
+            key = next(
+                key for key, _label, _first, last in AGING_BUCKETS if last is None or late <= last
+            )
             amounts[key] += scope.money(row["amount"], row["company_id"])
             counts[key] += row["count"]
         aging = {
@@ -323,18 +418,30 @@ class AgentBillingDashboard(models.AbstractModel):
             "labels": [self._aging_label(key) for key, *_rest in AGING_BUCKETS],
             "values": [float(amounts[key]) for key, *_rest in AGING_BUCKETS],
             "counts": [counts[key] for key, *_rest in AGING_BUCKETS],
-            "actions": [self._invoice_action(
-                _("Open invoices: %(bucket)s", bucket=self._aging_label(key)),
-                self._open_domain() + self._due_domain(first, last, today), scope)
-                for key, _label, first, last in AGING_BUCKETS],
+            "actions": [
+                self._invoice_action(
+                    _("Open invoices: %(bucket)s", bucket=self._aging_label(key)),
+                    self._open_domain() + self._due_domain(first, last, today),
+                    scope,
+                )
+                for key, _label, first, last in AGING_BUCKETS
+            ],
         }
         outstanding = sum(amounts.values(), ZERO)
-        return {"outstanding": outstanding, "overdue": outstanding - amounts["current"],
-                "aging": aging}
+        return {
+            "outstanding": outstanding,
+            "overdue": outstanding - amounts["current"],
+            "aging": aging,
+        }
 
     def _aging_label(self, key):
-        return {"current": _("Not due"), "1_30": _("1-30 days"), "31_60": _("31-60 days"),
-                "61_90": _("61-90 days"), "90_plus": _("90+ days")}[key]
+        return {
+            "current": _("Not due"),
+            "1_30": _("1-30 days"),
+            "31_60": _("31-60 days"),
+            "61_90": _("61-90 days"),
+            "90_plus": _("90+ days"),
+        }[key]
 
     def _due_domain(self, first, last, today):
         """Invoices ``first``..``last`` days past due (None: open bound)."""
@@ -348,9 +455,14 @@ class AgentBillingDashboard(models.AbstractModel):
     def _to_review(self, scope):
         rows = self._query(
             "account.move",
-            [("move_type", "=", "out_invoice"), ("state", "=", "draft"),
-             ("agent_run_id", "!=", False)],
-            scope, SQL("COUNT(*) AS count"))
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "draft"),
+                ("agent_run_id", "!=", False),
+            ],
+            scope,
+            SQL("COUNT(*) AS count"),
+        )
         return rows[0]["count"] if rows else 0
 
     # --- KPIs -------------------------------------------------------------------------------
@@ -368,46 +480,104 @@ class AgentBillingDashboard(models.AbstractModel):
             dso = float(round(receivables["outstanding"] / sales_90 * 90, 1))
         open_action = self._invoice_action(_("Outstanding invoices"), self._open_domain(), scope)
         return [
-            {"key": "revenue_month", "label": _("Revenue this month"), "format": "monetary",
-             "value": float(month), "previous": float(previous), "change_pct": change,
-             "help": _("Untaxed amount of the customer invoices less credit notes posted this "
-                       "month, by invoice date; compared with last month."),
-             "action": self._invoice_action(_("Revenue this month"),
-                                            self._posted_domain(m0, month_end(m0)), scope)},
-            {"key": "mrr", "label": _("MRR"), "format": "monetary",
-             "value": float(forecast._mrr(data)),
-             "help": _("Monthly recurring revenue: the agents deployed today at their monthly "
-                       "rate (override, tier or catalog, less the tier discount), at least each "
-                       "contract's minimum commitment."),
-             "action": self._deployment_action(_("Deployments running today"), scope)},
-            {"key": "outstanding", "label": _("Outstanding"), "format": "monetary",
-             "value": float(receivables["outstanding"]),
-             "help": _("Unpaid amount of the posted customer invoices."),
-             "action": open_action},
-            {"key": "overdue", "label": _("Overdue"), "format": "monetary", "status": "overdue",
-             "value": float(receivables["overdue"]),
-             "help": _("Part of the outstanding amount past its due date."),
-             "action": self._invoice_action(
-                 _("Overdue invoices"),
-                 self._open_domain() + [("invoice_date_due", "<", today)], scope)},
-            {"key": "collected_month", "label": _("Collected this month"), "format": "monetary",
-             "status": "paid", "value": float(payments["month"]),
-             "help": _("Customer payments dated this month (in process or paid)."),
-             "action": self._action(_("Payments this month"), "account.payment",
-                                    self._payment_domain(m0, month_end(m0)), scope)},
-            {"key": "dso", "label": _("DSO"), "format": "days", "value": dso,
-             "help": _("Days sales outstanding: outstanding amount divided by the amount "
-                       "invoiced (taxes included) over the last 90 days, times 90."),
-             "action": open_action},
-            {"key": "active_agents", "label": _("Active agents"), "format": "integer",
-             "value": forecast._active_agents(data),
-             "help": _("Agents of the deployments running today."),
-             "action": self._deployment_action(_("Deployments running today"), scope)},
-            {"key": "to_review", "label": _("Invoices to review"), "format": "integer",
-             "status": "pending" if to_review else None, "value": to_review,
-             "help": _("Draft invoices created by billing runs, waiting to be checked and "
-                       "posted."),
-             "action": self._invoice_action(_("Invoices to review"), [
-                 ("move_type", "=", "out_invoice"), ("state", "=", "draft"),
-                 ("agent_run_id", "!=", False)], scope)},
+            {
+                "key": "revenue_month",
+                "label": _("Revenue this month"),
+                "format": "monetary",
+                "value": float(month),
+                "previous": float(previous),
+                "change_pct": change,
+                "help": _(
+                    "Untaxed amount of the customer invoices less credit notes posted this "
+                    "month, by invoice date; compared with last month."
+                ),
+                "action": self._invoice_action(
+                    _("Revenue this month"), self._posted_domain(m0, month_end(m0)), scope
+                ),
+            },
+            {
+                "key": "mrr",
+                "label": _("MRR"),
+                "format": "monetary",
+                "value": float(forecast._mrr(data)),
+                "help": _(
+                    "Monthly recurring revenue: the agents deployed today at their monthly "
+                    "rate (override, tier or catalog, less the tier discount), at least each "
+                    "contract's minimum commitment."
+                ),
+                "action": self._deployment_action(_("Deployments running today"), scope),
+            },
+            {
+                "key": "outstanding",
+                "label": _("Outstanding"),
+                "format": "monetary",
+                "value": float(receivables["outstanding"]),
+                "help": _("Unpaid amount of the posted customer invoices."),
+                "action": open_action,
+            },
+            {
+                "key": "overdue",
+                "label": _("Overdue"),
+                "format": "monetary",
+                "status": "overdue",
+                "value": float(receivables["overdue"]),
+                "help": _("Part of the outstanding amount past its due date."),
+                "action": self._invoice_action(
+                    _("Overdue invoices"),
+                    self._open_domain() + [("invoice_date_due", "<", today)],
+                    scope,
+                ),
+            },
+            {
+                "key": "collected_month",
+                "label": _("Collected this month"),
+                "format": "monetary",
+                "status": "paid",
+                "value": float(payments["month"]),
+                "help": _("Customer payments dated this month (in process or paid)."),
+                "action": self._action(
+                    _("Payments this month"),
+                    "account.payment",
+                    self._payment_domain(m0, month_end(m0)),
+                    scope,
+                ),
+            },
+            {
+                "key": "dso",
+                "label": _("DSO"),
+                "format": "days",
+                "value": dso,
+                "help": _(
+                    "Days sales outstanding: outstanding amount divided by the amount "
+                    "invoiced (taxes included) over the last 90 days, times 90."
+                ),
+                "action": open_action,
+            },
+            {
+                "key": "active_agents",
+                "label": _("Active agents"),
+                "format": "integer",
+                "value": forecast._active_agents(data),
+                "help": _("Agents of the deployments running today."),
+                "action": self._deployment_action(_("Deployments running today"), scope),
+            },
+            {
+                "key": "to_review",
+                "label": _("Invoices to review"),
+                "format": "integer",
+                "status": "pending" if to_review else None,
+                "value": to_review,
+                "help": _(
+                    "Draft invoices created by billing runs, waiting to be checked and posted."
+                ),
+                "action": self._invoice_action(
+                    _("Invoices to review"),
+                    [
+                        ("move_type", "=", "out_invoice"),
+                        ("state", "=", "draft"),
+                        ("agent_run_id", "!=", False),
+                    ],
+                    scope,
+                ),
+            },
         ]

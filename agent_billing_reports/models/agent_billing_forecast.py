@@ -97,33 +97,51 @@ class AgentBillingForecast(models.AbstractModel):
     # --- Gathering ------------------------------------------------------------------------------
     def _forecast_data(self, scope, partner_ids=None):
         """Read contracts, deployments, rates, actual revenue and usage costs (see module doc)."""
-        self._check_report_access("account.move", "agent.billing.contract",
-                                  "agent.billing.deployment", "agent.billing.usage",
-                                  "agent.billing.price.override")
+        self._check_report_access(
+            "account.move",
+            "agent.billing.contract",
+            "agent.billing.deployment",
+            "agent.billing.usage",
+            "agent.billing.price.override",
+        )
         self.env.flush_all()
         previous = add_months(month_start(scope.today), -1)
         # one month more than needed, in case last month is not invoiced yet
         window_start = add_months(previous, -(BACKTEST_MONTHS + DEFAULT_WINDOW))
         partner_domain = [("partner_id", "in", partner_ids)] if partner_ids is not None else []
 
-        contracts = {row["id"]: row for row in self._query(
-            "agent.billing.contract",
-            [("state", "in", ("active", "closed")),
-             "|", ("date_end", "=", False), ("date_end", ">=", window_start), *partner_domain],
-            scope,
-            SQL("""agent_billing_contract.id, agent_billing_contract.partner_id,
+        contracts = {
+            row["id"]: row
+            for row in self._query(
+                "agent.billing.contract",
+                [
+                    ("state", "in", ("active", "closed")),
+                    "|",
+                    ("date_end", "=", False),
+                    ("date_end", ">=", window_start),
+                    *partner_domain,
+                ],
+                scope,
+                SQL("""agent_billing_contract.id, agent_billing_contract.partner_id,
                    agent_billing_contract.company_id, agent_billing_contract.currency_id,
                    agent_billing_contract.billing_model, agent_billing_contract.date_start,
                    agent_billing_contract.date_end, agent_billing_contract.state,
                    agent_billing_contract.renewal_expected, agent_billing_contract.tier_id,
                    tier.minimum_commitment, tier.discount_percent"""),
-            joins=SQL("LEFT JOIN agent_billing_tier tier "
-                      "ON tier.id = agent_billing_contract.tier_id"),
-        )}
+                joins=SQL(
+                    "LEFT JOIN agent_billing_tier tier ON tier.id = agent_billing_contract.tier_id"
+                ),
+            )
+        }
         deployments = self._query(
             "agent.billing.deployment",
-            [("state", "in", ("active", "ended")),
-             "|", ("date_end", "=", False), ("date_end", ">=", window_start), *partner_domain],
+            [
+                ("state", "in", ("active", "ended")),
+                "|",
+                ("date_end", "=", False),
+                ("date_end", ">=", window_start),
+                *partner_domain,
+            ],
             scope,
             SQL("""agent_billing_deployment.id, agent_billing_deployment.partner_id,
                    agent_billing_deployment.contract_id, agent_billing_deployment.company_id,
@@ -140,41 +158,56 @@ class AgentBillingForecast(models.AbstractModel):
         overrides = {}
         for row in self._query(
             "agent.billing.price.override",
-            [("product_id", "!=", False), ("date_from", "<=", scope.today),
-             "|", ("date_to", "=", False), ("date_to", ">=", scope.today), *partner_domain],
+            [
+                ("product_id", "!=", False),
+                ("date_from", "<=", scope.today),
+                "|",
+                ("date_to", "=", False),
+                ("date_to", ">=", scope.today),
+                *partner_domain,
+            ],
             scope,
             SQL("""agent_billing_price_override.partner_id,
                    agent_billing_price_override.product_id,
                    agent_billing_price_override.company_id,
                    agent_billing_price_override.monthly_rate::text AS rate"""),
-            tail=SQL("ORDER BY agent_billing_price_override.date_from, "
-                     "agent_billing_price_override.id"),
+            tail=SQL(
+                "ORDER BY agent_billing_price_override.date_from, agent_billing_price_override.id"
+            ),
         ):
             overrides[row["partner_id"], row["product_id"], row["company_id"]] = row["rate"]
         tier_rates = {}
         tier_ids = list({row["tier_id"] for row in contracts.values() if row["tier_id"]})
         if tier_ids:
-            for row in self.env.execute_query_dict(SQL(
-                "SELECT tier_id, product_id, monthly_rate FROM agent_billing_tier_agent_rate "
-                "WHERE tier_id = ANY(%s)", tier_ids,
-            )):
+            for row in self.env.execute_query_dict(
+                SQL(
+                    "SELECT tier_id, product_id, monthly_rate FROM agent_billing_tier_agent_rate "
+                    "WHERE tier_id = ANY(%s)",
+                    tier_ids,
+                )
+            ):
                 tier_rates[row["tier_id"], row["product_id"]] = row["monthly_rate"]
 
         # the contract that bills each deployment: its own, else the client's latest one
         latest = {}
-        for contract in sorted(contracts.values(),
-                               key=lambda c: (c["state"] == "active", c["date_start"], c["id"])):
+        for contract in sorted(
+            contracts.values(), key=lambda c: (c["state"] == "active", c["date_start"], c["id"])
+        ):
             latest[contract["partner_id"], contract["company_id"]] = contract
         recurring = defaultdict(list)
         for dep in deployments:
-            contract = (contracts.get(dep["contract_id"]) if dep["contract_id"]
-                        else latest.get((dep["partner_id"], dep["company_id"])))
+            contract = (
+                contracts.get(dep["contract_id"])
+                if dep["contract_id"]
+                else latest.get((dep["partner_id"], dep["company_id"]))
+            )
             dep["billed_contract_id"] = contract["id"] if contract else None
             dep["monthly_amount"] = ZERO
             factor = scope.factors.get(dep["company_id"], ONE)
             # plain values only: this list lives through the request (see _models in the core)
-            dep["monthly_cost"] = (Decimal(dep["agent_count"])
-                                   * to_decimal(dep["monthly_cost"] or 0) * factor)
+            dep["monthly_cost"] = (
+                Decimal(dep["agent_count"]) * to_decimal(dep["monthly_cost"] or 0) * factor
+            )
             if not contract or contract["billing_model"] not in BILLS_AGENTS:
                 continue
             contract_factor = self._contract_factor(scope, contract)
@@ -190,7 +223,8 @@ class AgentBillingForecast(models.AbstractModel):
                 rate *= ONE - to_decimal(contract["discount_percent"]) / 100
             dep["monthly_amount"] = Decimal(dep["agent_count"]) * rate
             recurring[contract["id"]].append(
-                (dep["monthly_amount"], dep["date_start"], dep["date_end"] or None))
+                (dep["monthly_amount"], dep["date_start"], dep["date_end"] or None)
+            )
 
         actuals = self._actual_revenue(scope, window_start, previous, contracts, partner_ids)
         # L: last month, unless it has no revenue yet (its billing run still to come)
@@ -206,14 +240,23 @@ class AgentBillingForecast(models.AbstractModel):
         for contract in contracts.values():
             contract["minimum"] = ZERO
             if contract["billing_model"] == "contract" and contract["minimum_commitment"]:
-                contract["minimum"] = to_decimal(contract["minimum_commitment"]) * \
-                    self._contract_factor(scope, contract)
+                contract["minimum"] = to_decimal(
+                    contract["minimum_commitment"]
+                ) * self._contract_factor(scope, contract)
             client_partner[contract["id"]] = contract["partner_id"]
         for key in actuals:  # revenue without a (readable, live) contract
             if key not in client_partner:
                 client_partner[key] = key[1]
-        data = ForecastData(scope, last_month, add_months(last_month, -11), contracts, actuals,
-                            dict(recurring), client_partner, deployments)
+        data = ForecastData(
+            scope,
+            last_month,
+            add_months(last_month, -11),
+            contracts,
+            actuals,
+            dict(recurring),
+            client_partner,
+            deployments,
+        )
         data.usage_costs = self._usage_costs(scope, data, partner_ids)
         return data
 
@@ -234,8 +277,9 @@ class AgentBillingForecast(models.AbstractModel):
         # 12 + month - 1) of an invoice of one month (the usual case); the dates of an invoice
         # billing several months, to be spread over them (core's spread_by_month). The
         # service dates' index (account_move.py) answers "date_to >= window start".
-        rows = self.env.execute_query(SQL(
-            """SELECT account_move.agent_contract_id, account_move.commercial_partner_id,
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT account_move.agent_contract_id, account_move.commercial_partner_id,
                       account_move.company_id,
                       date_part('year', service.date_from)::int * 12
                       + date_part('month', service.date_from)::int - 1,
@@ -256,8 +300,12 @@ class AgentBillingForecast(models.AbstractModel):
                   AND COALESCE(account_move.agent_period_end, account_move.invoice_date) >= %s
                   AND COALESCE(account_move.agent_period_start, account_move.invoice_date)
                       <= %s""",
-            from_clause, where_clause, window_start, month_end(last_month),
-        ))
+                from_clause,
+                where_clause,
+                window_start,
+                month_end(last_month),
+            )
+        )
         days = {}  # month number -> first day
         actuals = {}
         factors = scope.factors
@@ -287,14 +335,16 @@ class AgentBillingForecast(models.AbstractModel):
         if partner_ids is not None:
             domain.append(("partner_id", "in", partner_ids))
         rows = self._query(
-            "agent.billing.usage", domain, scope,
+            "agent.billing.usage",
+            domain,
+            scope,
             SQL("""agent_billing_usage.partner_id, agent_billing_usage.company_id,
                    SUM(agent_billing_usage.quantity * metric.cost_per_unit) AS usage_cost,
                    SUM(agent_billing_usage.quantity * metric.hours_per_unit) AS hours"""),
-            joins=SQL("JOIN agent_billing_metric metric "
-                      "ON metric.id = agent_billing_usage.metric_id"),
-            tail=SQL("AND (metric.cost_per_unit != 0 OR metric.hours_per_unit != 0) "
-                     "GROUP BY 1, 2"),
+            joins=SQL(
+                "JOIN agent_billing_metric metric ON metric.id = agent_billing_usage.metric_id"
+            ),
+            tail=SQL("AND (metric.cost_per_unit != 0 OR metric.hours_per_unit != 0) GROUP BY 1, 2"),
         )
         costs = defaultdict(lambda: [ZERO, ZERO])
         for row in rows:
@@ -314,8 +364,9 @@ class AgentBillingForecast(models.AbstractModel):
         scope = data.scope
         history = data.history_months
         ahead = month_range(add_months(data.last_month, 1), months_ahead)
-        result, test = forecast_and_backtest(data.clients(), ahead, history[-BACKTEST_MONTHS:],
-                                             rounding=scope.rounding)
+        result, test = forecast_and_backtest(
+            data.clients(), ahead, history[-BACKTEST_MONTHS:], rounding=scope.rounding
+        )
         actual = {month: ZERO for month in history}
         for months in data.actuals.values():
             for month, amount in months.items():
@@ -327,27 +378,36 @@ class AgentBillingForecast(models.AbstractModel):
             "actual": [float(scope.money(actual[m])) for m in history] + [None] * len(ahead),
             "backtest": [float(tested[m].forecast) if m in tested else None for m in history]
             + [None] * len(ahead),
-            "forecast": [None] * (len(history) - 1) + [float(scope.money(actual[history[-1]]))]
+            "forecast": [None] * (len(history) - 1)
+            + [float(scope.money(actual[history[-1]]))]
             + [float(v) for v in result.totals],
             "months_ahead": months_ahead,
             "total": float(sum(result.totals, ZERO)),
             "mape": None if test.mape is None else float(round(test.mape, 1)),
-            "scored_months": [self._month_label(row.month) for row in test.months
-                              if row.error_pct is not None],
+            "scored_months": [
+                self._month_label(row.month) for row in test.months if row.error_pct is not None
+            ],
             "skipped_months": [self._month_label(m) for m in test.skipped],
             "last_actual_month": self._month_label(data.last_month),
-            "rows": [{"month": self._month_label(row.month), "forecast": float(row.forecast),
-                      "actual": float(row.actual),
-                      "error_pct": None if row.error_pct is None else float(
-                          round(row.error_pct, 1))} for row in test.months],
+            "rows": [
+                {
+                    "month": self._month_label(row.month),
+                    "forecast": float(row.forecast),
+                    "actual": float(row.actual),
+                    "error_pct": None if row.error_pct is None else float(round(row.error_pct, 1)),
+                }
+                for row in test.months
+            ],
         }
 
     def _partner_forecast(self, data, partner_id, months_ahead=6):
         """Forecast of one client's contracts for the months after L."""
         ahead = month_range(add_months(data.last_month, 1), months_ahead)
         result = forecast(data.clients(partner_id), ahead, rounding=data.scope.rounding)
-        return {"labels": [self._month_label(m) for m in ahead],
-                "values": [float(v) for v in result.totals]}
+        return {
+            "labels": [self._month_label(m) for m in ahead],
+            "values": [float(v) for v in result.totals],
+        }
 
     def _billable_today(self, dep, today):
         return dep["date_start"] <= today and (not dep["date_end"] or dep["date_end"] >= today)
@@ -362,16 +422,20 @@ class AgentBillingForecast(models.AbstractModel):
                 per_contract[dep["billed_contract_id"]] += dep["monthly_amount"]
         total = ZERO
         for contract in data.contracts.values():
-            if contract["state"] != "active" or contract["date_start"] > today \
-                    or (contract["date_end"] and contract["date_end"] < today):
+            if (
+                contract["state"] != "active"
+                or contract["date_start"] > today
+                or (contract["date_end"] and contract["date_end"] < today)
+            ):
                 continue
             total += max(per_contract.get(contract["id"], ZERO), contract["minimum"])
         return data.scope.money(total)
 
     def _active_agents(self, data):
         today = data.scope.today
-        return sum(dep["agent_count"] for dep in data.deployments
-                   if self._billable_today(dep, today))
+        return sum(
+            dep["agent_count"] for dep in data.deployments if self._billable_today(dep, today)
+        )
 
     def _profitability(self, data, partner_ids=None, limit=None):
         """Per client, over the 12 months up to L: revenue, agent and usage costs, gross margin,
@@ -383,13 +447,13 @@ class AgentBillingForecast(models.AbstractModel):
         window = set(months)
         for key, per_month in data.actuals.items():
             revenue[data.client_partner[key]] += sum(
-                (amount for month, amount in per_month.items() if month in window), ZERO)
+                (amount for month, amount in per_month.items() if month in window), ZERO
+            )
         agent_cost = defaultdict(Decimal)
         for dep in data.deployments:
             if dep["monthly_cost"]:
                 item = Recurring(dep["monthly_cost"], dep["date_start"], dep["date_end"] or None)
-                agent_cost[dep["partner_id"]] += recurring_between((item,), months[0],
-                                                                   months[-1])
+                agent_cost[dep["partner_id"]] += recurring_between((item,), months[0], months[-1])
         partners = set(revenue) | set(agent_cost) | set(data.usage_costs)
         if partner_ids is not None:
             partners &= set(partner_ids)
@@ -407,22 +471,28 @@ class AgentBillingForecast(models.AbstractModel):
             # no cost recorded: a margin would only repeat the revenue
             recorded = bool(cost)
             margin = income - cost if recorded else None
-            rows.append({
-                "partner_id": partner,
-                "name": names[partner],
-                "revenue": float(income),
-                "agent_cost": float(costs),
-                "usage_cost": float(usage_cost),
-                "cost": float(cost),
-                "margin": None if margin is None else float(margin),
-                "margin_pct": float(round(margin / income * 100, 1))
-                if margin is not None and income else None,
-                "hours": float(round(hours, 2)),
-                "hourly_rate": float(scope.money(income / hours)) if hours else None,
-                "recorded": recorded,
-            })
+            rows.append(
+                {
+                    "partner_id": partner,
+                    "name": names[partner],
+                    "revenue": float(income),
+                    "agent_cost": float(costs),
+                    "usage_cost": float(usage_cost),
+                    "cost": float(cost),
+                    "margin": None if margin is None else float(margin),
+                    "margin_pct": float(round(margin / income * 100, 1))
+                    if margin is not None and income
+                    else None,
+                    "hours": float(round(hours, 2)),
+                    "hourly_rate": float(scope.money(income / hours)) if hours else None,
+                    "recorded": recorded,
+                }
+            )
         return {
-            "period": _("%(start)s - %(end)s", start=self._month_label(months[0]),
-                        end=self._month_label(months[-1])),
+            "period": _(
+                "%(start)s - %(end)s",
+                start=self._month_label(months[0]),
+                end=self._month_label(months[-1]),
+            ),
             "rows": rows,
         }

@@ -35,11 +35,25 @@ class AgentBillingProfitability(models.Model):
 
     # what is flushed to the database before the view is read
     _depends = {
-        "account.move": ["move_type", "state", "company_id", "commercial_partner_id",
-                         "amount_untaxed_signed", "invoice_date", "agent_period_start",
-                         "agent_period_end"],
-        "agent.billing.deployment": ["company_id", "partner_id", "product_id", "agent_count",
-                                     "date_start", "date_end", "state"],
+        "account.move": [
+            "move_type",
+            "state",
+            "company_id",
+            "commercial_partner_id",
+            "amount_untaxed_signed",
+            "invoice_date",
+            "agent_period_start",
+            "agent_period_end",
+        ],
+        "agent.billing.deployment": [
+            "company_id",
+            "partner_id",
+            "product_id",
+            "agent_count",
+            "date_start",
+            "date_end",
+            "state",
+        ],
         "product.product": ["product_tmpl_id"],
         "product.template": ["agent_monthly_cost"],
         "agent.billing.usage": ["company_id", "partner_id", "metric_id", "quantity", "date"],

@@ -42,9 +42,18 @@ class AgentBillingReceivableReport(models.Model):
 
     # what is flushed to the database before the view is read
     _depends = {
-        "account.move": ["move_type", "state", "payment_state", "company_id",
-                         "commercial_partner_id", "invoice_date", "invoice_date_due",
-                         "agent_contract_id", "amount_total_signed", "amount_residual_signed"],
+        "account.move": [
+            "move_type",
+            "state",
+            "payment_state",
+            "company_id",
+            "commercial_partner_id",
+            "invoice_date",
+            "invoice_date_due",
+            "agent_contract_id",
+            "amount_total_signed",
+            "amount_residual_signed",
+        ],
         "agent.billing.contract": ["billing_model"],
         "res.company": ["currency_id"],
     }
@@ -80,5 +89,6 @@ class AgentBillingReceivableReport(models.Model):
                 WHERE move.move_type = 'out_invoice'
                   AND move.state = 'posted'
                   AND move.payment_state NOT IN %(settled)s""",
-            today=today, settled=SETTLED_PAYMENT_STATES,
+            today=today,
+            settled=SETTLED_PAYMENT_STATES,
         )

@@ -56,8 +56,9 @@ class AgentBillingReportMixin(models.AbstractModel):
     _description = "Agent billing reports: shared helpers"
 
     def _report_scope(self, today=None):
-        today = today or self.env.context.get("agent_billing_today") or \
-            fields.Date.context_today(self)
+        today = (
+            today or self.env.context.get("agent_billing_today") or fields.Date.context_today(self)
+        )
         today = fields.Date.to_date(today)
         companies = self.env.companies
         currency = self.env.company.currency_id
@@ -66,8 +67,11 @@ class AgentBillingReportMixin(models.AbstractModel):
             if company.currency_id == currency:
                 factors[company.id] = ONE
             else:
-                factors[company.id] = to_decimal(self.env["res.currency"]._get_conversion_rate(
-                    company.currency_id, currency, company, today))
+                factors[company.id] = to_decimal(
+                    self.env["res.currency"]._get_conversion_rate(
+                        company.currency_id, currency, company, today
+                    )
+                )
         return Scope(companies, currency, today, factors)
 
     def _check_report_access(self, *model_names):
@@ -77,15 +81,19 @@ class AgentBillingReportMixin(models.AbstractModel):
             try:
                 self.env[name].check_access("read")
             except AccessError as error:
-                raise AccessError(_(
-                    "The billing reports sum up %(model)s, which you may not read.",
-                    model=self.env[name]._description)) from error
+                raise AccessError(
+                    _(
+                        "The billing reports sum up %(model)s, which you may not read.",
+                        model=self.env[name]._description,
+                    )
+                ) from error
 
     def _where(self, model_name, domain, scope):
         """(FROM, WHERE) of ``domain`` on ``model_name`` in the scope's companies, with the
         user's record rules, for set-based SQL. The table's alias is its name."""
         query = self.env[model_name]._search(
-            list(domain) + [("company_id", "in", scope.companies.ids)])
+            list(domain) + [("company_id", "in", scope.companies.ids)]
+        )
         return query.from_clause, query.where_clause
 
     def _query(self, model_name, domain, scope, select, joins=None, tail=None):
@@ -93,8 +101,9 @@ class AgentBillingReportMixin(models.AbstractModel):
         from_clause, where_clause = self._where(model_name, domain, scope)
         joins = SQL() if joins is None else joins
         tail = SQL() if tail is None else tail
-        return self.env.execute_query_dict(SQL(
-            "SELECT %s FROM %s %s WHERE %s %s", select, from_clause, joins, where_clause, tail))
+        return self.env.execute_query_dict(
+            SQL("SELECT %s FROM %s %s WHERE %s %s", select, from_clause, joins, where_clause, tail)
+        )
 
     def _currency_factor(self, scope, currency, company):
         """Rate from ``currency`` (e.g. a contract's) to the report currency."""
@@ -102,6 +111,9 @@ class AgentBillingReportMixin(models.AbstractModel):
             return ONE
         key = (currency.id, company.id)
         if key not in scope.factors:
-            scope.factors[key] = to_decimal(self.env["res.currency"]._get_conversion_rate(
-                currency, scope.currency, company, scope.today))
+            scope.factors[key] = to_decimal(
+                self.env["res.currency"]._get_conversion_rate(
+                    currency, scope.currency, company, scope.today
+                )
+            )
         return scope.factors[key]

@@ -27,37 +27,62 @@ class AgentBillingRevenueReport(models.Model):
     _rec_name = "move_id"
 
     date = fields.Date("Invoice Date", readonly=True)
-    service_date = fields.Date("Service Month", readonly=True,
-                               help="Start of the billing period the invoice bills.")
+    service_date = fields.Date(
+        "Service Month", readonly=True, help="Start of the billing period the invoice bills."
+    )
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", "Company Currency", readonly=True)
     partner_id = fields.Many2one("res.partner", "Client", readonly=True)
     move_id = fields.Many2one("account.move", "Invoice", readonly=True)
-    move_type = fields.Selection([("out_invoice", "Invoice"), ("out_refund", "Credit Note")],
-                                 "Type", readonly=True)
+    move_type = fields.Selection(
+        [("out_invoice", "Invoice"), ("out_refund", "Credit Note")], "Type", readonly=True
+    )
     contract_id = fields.Many2one("agent.billing.contract", readonly=True)
     billing_model = fields.Selection(BILLING_MODELS, readonly=True)
     product_id = fields.Many2one("product.product", readonly=True)
     agent_type_id = fields.Many2one("product.product", readonly=True)
-    kind = fields.Selection([
-        ("agents", "Agents"), ("usage", "Usage"), ("minimum", "Minimum commitment"),
-        ("prepaid", "Prepaid block"), ("other", "Other"),
-    ], "Line Kind", readonly=True)
+    kind = fields.Selection(
+        [
+            ("agents", "Agents"),
+            ("usage", "Usage"),
+            ("minimum", "Minimum commitment"),
+            ("prepaid", "Prepaid block"),
+            ("other", "Other"),
+        ],
+        "Line Kind",
+        readonly=True,
+    )
     metric_id = fields.Many2one("agent.billing.metric", readonly=True)
     quantity = fields.Float(readonly=True, digits="Product Unit of Measure")
     agent_count = fields.Integer("Agents", readonly=True, aggregator="sum")
     amount = fields.Monetary("Revenue", readonly=True, currency_field="currency_id")
-    payment_status = fields.Selection(PAYMENT_STATUSES, readonly=True,
-                                      help="Of the invoice, on today's date.")
+    payment_status = fields.Selection(
+        PAYMENT_STATUSES, readonly=True, help="Of the invoice, on today's date."
+    )
 
     # what is flushed to the database before the view is read
     _depends = {
-        "account.move": ["move_type", "state", "invoice_date", "invoice_date_due",
-                         "commercial_partner_id", "payment_state", "agent_contract_id",
-                         "agent_period_start"],
-        "account.move.line": ["move_id", "company_id", "display_type", "product_id",
-                              "quantity", "balance", "agent_kind", "agent_metric_id",
-                              "agent_count"],
+        "account.move": [
+            "move_type",
+            "state",
+            "invoice_date",
+            "invoice_date_due",
+            "commercial_partner_id",
+            "payment_state",
+            "agent_contract_id",
+            "agent_period_start",
+        ],
+        "account.move.line": [
+            "move_id",
+            "company_id",
+            "display_type",
+            "product_id",
+            "quantity",
+            "balance",
+            "agent_kind",
+            "agent_metric_id",
+            "agent_count",
+        ],
         "agent.billing.contract": ["billing_model"],
         "product.product": ["product_tmpl_id"],
         "product.template": ["is_agent_type"],
@@ -100,5 +125,6 @@ class AgentBillingRevenueReport(models.Model):
                 WHERE move.move_type IN ('out_invoice', 'out_refund')
                   AND move.state = 'posted'
                   AND line.display_type IN ('product', 'rounding')""",
-            settled=SETTLED_PAYMENT_STATES, today=today,
+            settled=SETTLED_PAYMENT_STATES,
+            today=today,
         )

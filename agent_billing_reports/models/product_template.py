@@ -7,7 +7,9 @@ class ProductTemplate(models.Model):
 
     # --- Profitability ---
     agent_monthly_cost = fields.Monetary(
-        "Monthly Cost per Agent", currency_field="currency_id", tracking=True,
+        "Monthly Cost per Agent",
+        currency_field="currency_id",
+        tracking=True,
         help="What running one agent of this type for one month costs you (infrastructure, "
         "model usage included in the agent price, supervision), in the company currency. "
         "Deployed agents x this cost is the agent cost of the profitability reports.",
@@ -17,6 +19,9 @@ class ProductTemplate(models.Model):
     def _check_agent_monthly_cost(self):
         for product in self:
             if product.agent_monthly_cost < 0:
-                raise ValidationError(_(
-                    "Agent type %(name)s: the monthly cost per agent cannot be negative.",
-                    name=product.display_name))
+                raise ValidationError(
+                    _(
+                        "Agent type %(name)s: the monthly cost per agent cannot be negative.",
+                        name=product.display_name,
+                    )
+                )

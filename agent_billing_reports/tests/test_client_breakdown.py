@@ -9,17 +9,35 @@ class TestClientBreakdown(ReportsCommon):
         data = self.env["agent.billing.client.breakdown"].get_client_data(self.client_a.id)
         client = self.client_a.with_context(agent_billing_today=TODAY)
         self.assertAlmostEqual(data["receivables"]["outstanding"], client.agent_outstanding)
-        self.assertAlmostEqual(data["receivables"]["overdue"], self._sum(
-            self._open([("commercial_partner_id", "=", self.client_a.id),
-                        ("invoice_date_due", "<", TODAY)]), "amount_residual_signed"))
-        self.assertEqual(self._action_records(data["receivables"]["overdue_action"]),
-                         self.inv_a[3] | self.inv_a[4])
+        self.assertAlmostEqual(
+            data["receivables"]["overdue"],
+            self._sum(
+                self._open(
+                    [
+                        ("commercial_partner_id", "=", self.client_a.id),
+                        ("invoice_date_due", "<", TODAY),
+                    ]
+                ),
+                "amount_residual_signed",
+            ),
+        )
+        self.assertEqual(
+            self._action_records(data["receivables"]["overdue_action"]),
+            self.inv_a[3] | self.inv_a[4],
+        )
         # revenue by period and billing model
         self.assertEqual([s["key"] for s in data["revenue"]["series"]], ["per_agent"])
-        self.assertAlmostEqual(data["revenue"]["total"], self._sum(
-            self._posted(self.env["agent.billing.dashboard"]._period_buckets(
-                "monthly", TODAY)[0][0], TODAY,
-                [("commercial_partner_id", "=", self.client_a.id)]), "amount_untaxed_signed"))
+        self.assertAlmostEqual(
+            data["revenue"]["total"],
+            self._sum(
+                self._posted(
+                    self.env["agent.billing.dashboard"]._period_buckets("monthly", TODAY)[0][0],
+                    TODAY,
+                    [("commercial_partner_id", "=", self.client_a.id)],
+                ),
+                "amount_untaxed_signed",
+            ),
+        )
         # contracts and the deployments running or planned
         self.assertEqual([c["id"] for c in data["contracts"]], self.contract_a.ids)
         deployments = {d["id"]: d for d in data["deployments"]}
@@ -58,8 +76,9 @@ class TestClientBreakdown(ReportsCommon):
         self._usage(self.client_a, self.metric_task, 120, "2025-05-06 10:00:00", "ab-u-1")
         self._usage(self.client_a, self.metric_task, 30, "2025-05-20 10:00:00", "ab-u-2")
         self._usage(self.client_a, self.metric_task, 70, "2025-06-02 10:00:00", "ab-u-3")
-        usage = self.env["agent.billing.client.breakdown"].get_client_data(
-            self.client_a.id)["usage"]
+        usage = self.env["agent.billing.client.breakdown"].get_client_data(self.client_a.id)[
+            "usage"
+        ]
         self.assertEqual(usage["labels"][-1], "Jun 2025")
         self.assertEqual(len(usage["series"]), 1)
         self.assertEqual(usage["series"][0]["values"][-2:], [150.0, 70.0])

@@ -21,18 +21,22 @@ class TestRevenueForecast(ReportsCommon):
         for index in range(12):
             year, month = (2024, index + 6) if index < 7 else (2025, index - 6)
             self.assertAlmostEqual(
-                forecast["actual"][index], self._service_month_revenue(*month_bounds(year, month)),
-                msg=history[index])
+                forecast["actual"][index],
+                self._service_month_revenue(*month_bounds(year, month)),
+                msg=history[index],
+            )
 
     def test_backtest_and_mape(self):
         forecast = self._forecast()
         rows = forecast["rows"]
-        self.assertEqual([r["month"] for r in rows],
-                         ["Dec 2024", "Jan 2025", "Feb 2025", "Mar 2025", "Apr 2025", "May 2025"])
-        for row, month in zip(rows, [(2024, 12)] + [(2025, m) for m in range(1, 6)],
-                              strict=True):
-            self.assertAlmostEqual(row["actual"],
-                                   self._service_month_revenue(*month_bounds(*month)))
+        self.assertEqual(
+            [r["month"] for r in rows],
+            ["Dec 2024", "Jan 2025", "Feb 2025", "Mar 2025", "Apr 2025", "May 2025"],
+        )
+        for row, month in zip(rows, [(2024, 12)] + [(2025, m) for m in range(1, 6)], strict=True):
+            self.assertAlmostEqual(
+                row["actual"], self._service_month_revenue(*month_bounds(*month))
+            )
         # December 2024: no revenue yet, it cannot be scored and is said to be skipped
         self.assertIsNone(rows[0]["error_pct"])
         self.assertEqual(forecast["skipped_months"], ["Dec 2024"])
@@ -59,8 +63,9 @@ class TestRevenueForecast(ReportsCommon):
         # 0, -100 (the credit note), a least-squares line of slope -20 read on from there
         b = [1500 - 80.0, 1500 - 100.0, 1500 - 120.0, 1500 - 140.0, 1500 - 160.0, 1500 - 180.0]
         for index in range(6):
-            self.assertAlmostEqual(ahead[index], a[index] + b[index],
-                                   msg=forecast["labels"][12 + index])
+            self.assertAlmostEqual(
+                ahead[index], a[index] + b[index], msg=forecast["labels"][12 + index]
+            )
         # December: B still runs; January: B's contract has ended
         self.assertAlmostEqual(ahead[6], 200 + 1500 - 200.0)
         self.assertAlmostEqual(ahead[7], 200.0)
@@ -88,13 +93,15 @@ class TestRevenueForecast(ReportsCommon):
     def test_client_forecast_and_months_choice(self):
         for months in (3, 12):
             self.assertEqual(len(self._forecast(months)["forecast"]), 12 + months)
-        breakdown = self.env["agent.billing.client.breakdown"].get_client_data(
-            self.client_a.id)
+        breakdown = self.env["agent.billing.client.breakdown"].get_client_data(self.client_a.id)
         self.assertEqual(breakdown["forecast"]["values"], [500.0, 500.0] + [200.0] * 4)
 
     def test_last_month_not_billed_yet(self):
         """Seen on 3 July, before June's billing run: the forecast starts from May's actuals."""
-        data = self.env["agent.billing.dashboard"].with_context(
-            agent_billing_today=date(2025, 7, 3)).get_dashboard_data()
+        data = (
+            self.env["agent.billing.dashboard"]
+            .with_context(agent_billing_today=date(2025, 7, 3))
+            .get_dashboard_data()
+        )
         self.assertEqual(data["forecast"]["last_actual_month"], "May 2025")
         self.assertEqual(data["forecast"]["labels"][12], "Jun 2025")

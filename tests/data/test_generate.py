@@ -1,6 +1,6 @@
 """Tests of the plain sample of data/generate.py (no Odoo needed).
 
-    python3 -m pytest tests/data -q -p no:odoo
+python3 -m pytest tests/data -q -p no:odoo
 """
 
 import importlib.util
@@ -45,6 +45,7 @@ def big():
 
 
 # --- Determinism and size -----------------------------------------------------------------------
+
 
 def test_same_seed_same_sample():
     assert gen.generate(40, seed=7, today=TODAY) == gen.generate(40, seed=7, today="2026-03-18")
@@ -94,6 +95,7 @@ def test_rejects_bad_client_count():
 
 # --- Catalog ------------------------------------------------------------------------------------
 
+
 def test_catalog(sample):
     catalog = sample["catalog"]
     assert 4 <= len(catalog["agent_types"]) <= 6
@@ -125,6 +127,7 @@ def test_catalog(sample):
 
 # --- Clients and contracts ----------------------------------------------------------------------
 
+
 def test_client_identity(sample):
     refs = [c["ref"] for c in sample["clients"]]
     assert len(set(refs)) == len(refs)
@@ -150,8 +153,9 @@ def test_other_seed_refs():
 def test_billing_model_mix(big):
     models = Counter(c["contract"]["billing_model"] for c in big["clients"])
     assert models == {"per_agent": 400, "usage": 300, "contract": 300}  # exact per 10 clients
-    small = Counter(c["contract"]["billing_model"]
-                    for c in gen.generate(20, seed=9, today=TODAY)["clients"])
+    small = Counter(
+        c["contract"]["billing_model"] for c in gen.generate(20, seed=9, today=TODAY)["clients"]
+    )
     assert small == {"per_agent": 8, "usage": 6, "contract": 6}
 
 
@@ -216,6 +220,7 @@ def test_overrides_never_overlap(big):
 
 # --- Usage --------------------------------------------------------------------------------------
 
+
 def test_usage_keys_unique(big):
     keys = [u["key"] for u in big["usage"]]
     assert len(set(keys)) == len(keys)
@@ -253,8 +258,11 @@ def test_usage_volume_and_trends(big):
     """About 50 records per metric per client-year, with growing and declining clients."""
     clients = {c["ref"]: c for c in big["clients"]}
     per_client_metric = Counter((u["client"], u["metric"]) for u in big["usage"])
-    full_year = [n for (ref, _m), n in per_client_metric.items()
-                 if clients[ref]["contract"]["state"] == "active"]
+    full_year = [
+        n
+        for (ref, _m), n in per_client_metric.items()
+        if clients[ref]["contract"]["state"] == "active"
+    ]
     assert 45 <= sorted(full_year)[len(full_year) // 2] <= 58
 
     start = d(big["meta"]["usage_start"])
@@ -286,6 +294,7 @@ def test_zero_usage_months(sample):
 
 # --- History periods ----------------------------------------------------------------------------
 
+
 def test_history_periods():
     window = (date(2025, 3, 1), date(2026, 2, 28))
     monthly = gen.history_periods("monthly", date(2024, 1, 1), None, *window)
@@ -299,9 +308,12 @@ def test_history_periods():
     assert len(clipped) == 4
     quarterly = gen.history_periods("quarterly", date(2024, 1, 1), None, *window)
     # periods that end inside the window: Q1 2025 (ends 31 March) is in, Q1 2026 is not
-    assert quarterly == [(date(2025, 1, 1), date(2025, 3, 31)), (date(2025, 4, 1),
-                         date(2025, 6, 30)), (date(2025, 7, 1), date(2025, 9, 30)),
-                         (date(2025, 10, 1), date(2025, 12, 31))]
+    assert quarterly == [
+        (date(2025, 1, 1), date(2025, 3, 31)),
+        (date(2025, 4, 1), date(2025, 6, 30)),
+        (date(2025, 7, 1), date(2025, 9, 30)),
+        (date(2025, 10, 1), date(2025, 12, 31)),
+    ]
     annual = gen.history_periods("annual", date(2024, 5, 1), None, *window)
     assert annual == [(date(2025, 1, 1), date(2025, 12, 31))]
     assert gen.history_periods("monthly", date(2026, 3, 1), None, *window) == []
@@ -309,11 +321,16 @@ def test_history_periods():
 
 # --- JSON files ---------------------------------------------------------------------------------
 
+
 def test_json_round_trip(tmp_path):
     data = gen.generate(25, seed=4, today=TODAY)
     gen.write_out(data, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "catalog.json", "clients.json", "meta.json", "usage.json"]
+        "catalog.json",
+        "clients.json",
+        "meta.json",
+        "usage.json",
+    ]
     assert gen.read_out(tmp_path) == data
     assert json.loads(json.dumps(data)) == data  # JSON types only
 
@@ -327,9 +344,23 @@ def test_cli_out_without_odoo(tmp_path):
     )
     out = tmp_path / "sample"
     proc = subprocess.run(
-        [sys.executable, "-c", code, "--clients", "12", "--seed", "42", "--today", "2026-03-18",
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": ""},
+        [
+            sys.executable,
+            "-c",
+            code,
+            "--clients",
+            "12",
+            "--seed",
+            "42",
+            "--today",
+            "2026-03-18",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": ""},
     )
     assert proc.returncode == 0, proc.stderr
     assert "generated 12 clients" in proc.stdout
@@ -337,7 +368,8 @@ def test_cli_out_without_odoo(tmp_path):
 
 
 def test_cli_needs_a_target():
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--clients", "3"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--clients", "3"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     assert "--out" in proc.stderr

@@ -58,24 +58,51 @@ def client():
     tag = uuid.uuid4().hex[:8]
     with environment() as env:
         company = env.ref("base.main_company")
-        product = env["product.product"].create({
-            "name": f"Concurrency agent {tag}", "default_code": f"CC-{tag}", "type": "service",
-            "is_agent_type": True, "agent_monthly_rate": 100.0, "company_id": company.id,
-            "agent_usage_metric_id": env.ref("agent_billing.metric_task").id,
-        })
-        partner = env["res.partner"].create({"name": f"Concurrency client {tag}",
-                                             "ref": f"CC-{tag}", "agent_billing_ref": f"CC-{tag}",
-                                             "is_company": True})
-        contract = env["agent.billing.contract"].create({
-            "partner_id": partner.id, "billing_model": "per_agent",
-            "date_start": date(2032, 3, 1), "state": "active", "company_id": company.id,
-        })
-        env["agent.billing.deployment"].create({
-            "partner_id": partner.id, "product_id": product.id, "agent_count": 2,
-            "date_start": date(2032, 3, 1), "state": "active", "company_id": company.id,
-        })
-        ids = {"company": company.id, "product": product.id, "partner": partner.id,
-               "contract": contract.id, "tag": tag}
+        product = env["product.product"].create(
+            {
+                "name": f"Concurrency agent {tag}",
+                "default_code": f"CC-{tag}",
+                "type": "service",
+                "is_agent_type": True,
+                "agent_monthly_rate": 100.0,
+                "company_id": company.id,
+                "agent_usage_metric_id": env.ref("agent_billing.metric_task").id,
+            }
+        )
+        partner = env["res.partner"].create(
+            {
+                "name": f"Concurrency client {tag}",
+                "ref": f"CC-{tag}",
+                "agent_billing_ref": f"CC-{tag}",
+                "is_company": True,
+            }
+        )
+        contract = env["agent.billing.contract"].create(
+            {
+                "partner_id": partner.id,
+                "billing_model": "per_agent",
+                "date_start": date(2032, 3, 1),
+                "state": "active",
+                "company_id": company.id,
+            }
+        )
+        env["agent.billing.deployment"].create(
+            {
+                "partner_id": partner.id,
+                "product_id": product.id,
+                "agent_count": 2,
+                "date_start": date(2032, 3, 1),
+                "state": "active",
+                "company_id": company.id,
+            }
+        )
+        ids = {
+            "company": company.id,
+            "product": product.id,
+            "partner": partner.id,
+            "contract": contract.id,
+            "tag": tag,
+        }
     yield ids
     with environment() as env:
         moves = env["account.move"].search([("agent_contract_id", "=", ids["contract"])])
@@ -95,8 +122,9 @@ def test_concurrent_invoicing_of_one_contract_makes_one_invoice(client):
         run = env["agent.billing.run"].create(PERIOD)
         run.action_compute()
         row = run.line_ids.filtered(lambda r: r.contract_id.id == client["contract"])
-        details = [{k: v for k, v in vals.items() if k != "line_id"}
-                   for vals in row.detail_ids.copy_data()]
+        details = [
+            {k: v for k, v in vals.items() if k != "line_id"} for vals in row.detail_ids.copy_data()
+        ]
         twin = row.copy({"run_id": run.id, "detail_ids": [(0, 0, v) for v in details]})
         row_ids = [row.id, twin.id]
 
@@ -104,6 +132,7 @@ def test_concurrent_invoicing_of_one_contract_makes_one_invoice(client):
         def target():
             with environment() as env:
                 env["agent.billing.run.line"].browse(row_id)._create_invoices()
+
         return target
 
     with mute_logger("odoo.sql_db", "odoo.addons.agent_billing.models.agent_billing_run_line"):
@@ -121,9 +150,16 @@ def test_concurrent_invoicing_of_one_contract_makes_one_invoice(client):
 def test_same_usage_batch_posted_twice_at_once(client):
     """Both transactions see no duplicates before inserting; the unique index settles it and
     every event is accounted for exactly once as accepted overall."""
-    events = [{"idempotency_key": f"cc-{client['tag']}-{i}", "client": f"CC-{client['tag']}",
-               "agent_type": f"CC-{client['tag']}", "quantity": i + 1,
-               "timestamp": "2032-03-05T10:00:00Z"} for i in range(200)]
+    events = [
+        {
+            "idempotency_key": f"cc-{client['tag']}-{i}",
+            "client": f"CC-{client['tag']}",
+            "agent_type": f"CC-{client['tag']}",
+            "quantity": i + 1,
+            "timestamp": "2032-03-05T10:00:00Z",
+        }
+        for i in range(200)
+    ]
     results = []
 
     def ingest():
@@ -153,21 +189,43 @@ def many_clients():
     tag = uuid.uuid4().hex[:8]
     with environment() as env:
         company = env.ref("base.main_company")
-        product = env["product.product"].create({
-            "name": f"Worker agent {tag}", "type": "service", "is_agent_type": True,
-            "agent_monthly_rate": 100.0, "company_id": company.id,
-        })
-        partners = env["res.partner"].create([
-            {"name": f"Worker client {tag} {i}", "is_company": True} for i in range(6)
-        ])
-        contracts = env["agent.billing.contract"].create([{
-            "partner_id": p.id, "billing_model": "per_agent", "date_start": date(2032, 3, 1),
-            "state": "active", "company_id": company.id,
-        } for p in partners])
-        env["agent.billing.deployment"].create([{
-            "partner_id": p.id, "product_id": product.id, "agent_count": i + 1,
-            "date_start": date(2032, 3, 1), "state": "active", "company_id": company.id,
-        } for i, p in enumerate(partners)])
+        product = env["product.product"].create(
+            {
+                "name": f"Worker agent {tag}",
+                "type": "service",
+                "is_agent_type": True,
+                "agent_monthly_rate": 100.0,
+                "company_id": company.id,
+            }
+        )
+        partners = env["res.partner"].create(
+            [{"name": f"Worker client {tag} {i}", "is_company": True} for i in range(6)]
+        )
+        contracts = env["agent.billing.contract"].create(
+            [
+                {
+                    "partner_id": p.id,
+                    "billing_model": "per_agent",
+                    "date_start": date(2032, 3, 1),
+                    "state": "active",
+                    "company_id": company.id,
+                }
+                for p in partners
+            ]
+        )
+        env["agent.billing.deployment"].create(
+            [
+                {
+                    "partner_id": p.id,
+                    "product_id": product.id,
+                    "agent_count": i + 1,
+                    "date_start": date(2032, 3, 1),
+                    "state": "active",
+                    "company_id": company.id,
+                }
+                for i, p in enumerate(partners)
+            ]
+        )
         ids = {"product": product.id, "partners": partners.ids, "contracts": contracts.ids}
     yield ids
     with environment() as env:
@@ -205,8 +263,7 @@ def test_scheduled_run_bills_every_client_once_in_committed_batches(many_clients
         assert set(ours.mapped("state")) == {"invoiced"}
         moves = _our_moves(env, many_clients)
         assert len(moves) == 6
-        assert sorted(moves.mapped("amount_untaxed")) == [100.0, 200.0, 300.0, 400.0, 500.0,
-                                                          600.0]
+        assert sorted(moves.mapped("amount_untaxed")) == [100.0, 200.0, 300.0, 400.0, 500.0, 600.0]
         assert run.state == "invoiced"
 
 

@@ -28,10 +28,10 @@ from hypothesis import strategies as st
 
 JAN = date(2025, 1, 1)
 
-money = st.decimals(min_value=0, max_value=100000, places=2, allow_nan=False,
-                    allow_infinity=False)
-signed_money = st.decimals(min_value=-100000, max_value=100000, places=2, allow_nan=False,
-                           allow_infinity=False)
+money = st.decimals(min_value=0, max_value=100000, places=2, allow_nan=False, allow_infinity=False)
+signed_money = st.decimals(
+    min_value=-100000, max_value=100000, places=2, allow_nan=False, allow_infinity=False
+)
 days = st.dates(min_value=date(2023, 1, 1), max_value=date(2027, 12, 31))
 
 
@@ -81,21 +81,36 @@ def test_spread_refuses_a_reversed_period():
 
 # --- Recurring revenue ----------------------------------------------------------------------------
 def test_recurring_prorates_start_end_and_contract_end():
-    items = [Recurring(D("310"), date(2025, 1, 17)),  # 15 of 31 days in January
-             Recurring(D("100"), date(2024, 6, 1), date(2025, 1, 10))]
+    items = [
+        Recurring(D("310"), date(2025, 1, 17)),  # 15 of 31 days in January
+        Recurring(D("100"), date(2024, 6, 1), date(2025, 1, 10)),
+    ]
     assert recurring_for_month(items, JAN) == D("150") + D("100") * 10 / 31
     assert recurring_for_month(items, date(2025, 2, 1)) == D("310")
     # the contract ends on 14 February: 14 of 28 days
     assert recurring_for_month(items, date(2025, 2, 1), end=date(2025, 2, 14)) == D("155")
     # started by 1 January: the deployment starting on the 17th is not known yet
     assert recurring_for_month(items, JAN, started_by=JAN) == D("100") * 10 / 31
-    assert recurring_for_month(items, JAN, started_by=date(2025, 1, 17)) == \
-        recurring_for_month(items, JAN)
+    assert recurring_for_month(items, JAN, started_by=date(2025, 1, 17)) == recurring_for_month(
+        items, JAN
+    )
 
 
-@given(st.lists(st.builds(lambda amount, start, length: Recurring(
-    amount, start, None if length is None else start + timedelta(days=length)),
-    money, days, st.none() | st.integers(0, 400)), max_size=4), days, st.integers(0, 14))
+@given(
+    st.lists(
+        st.builds(
+            lambda amount, start, length: Recurring(
+                amount, start, None if length is None else start + timedelta(days=length)
+            ),
+            money,
+            days,
+            st.none() | st.integers(0, 400),
+        ),
+        max_size=4,
+    ),
+    days,
+    st.integers(0, 14),
+)
 def test_recurring_between_sums_the_months(items, first, count):
     months = month_range(first, count + 1)
     expected = sum((recurring_for_month(items, m) for m in months), D(0))
@@ -146,16 +161,26 @@ def test_forecast_recurring_minimum_and_contract_end():
     # March: the contract is over
     assert result.by_client["c1"] == (D("1500.00"), D("750.00"), D("0.00"))
     assert result.totals == (D("1500.00"), D("750.00"), D("0.00"))
-    renewed = ClientHistory("c1", recurring=client.recurring, minimum=D("1500"),
-                            start=client.start, end=client.end, renews=True)
+    renewed = ClientHistory(
+        "c1",
+        recurring=client.recurring,
+        minimum=D("1500"),
+        start=client.start,
+        end=client.end,
+        renews=True,
+    )
     assert forecast([renewed], month_range(JAN, 3)).totals == (D("1500.00"),) * 3
 
 
 def test_forecast_adds_the_usage_trend_on_top_of_recurring():
     history = {add_months(JAN, -k): D("1000") + D(100) * (6 - k) for k in range(1, 7)}
     # actual = 1000 recurring + usage 100, 200, ... 600
-    client = ClientHistory("c", recurring=[Recurring(D("1000"), date(2024, 1, 1))],
-                           actuals=history, start=date(2024, 1, 1))
+    client = ClientHistory(
+        "c",
+        recurring=[Recurring(D("1000"), date(2024, 1, 1))],
+        actuals=history,
+        start=date(2024, 1, 1),
+    )
     result = forecast([client], month_range(JAN, 2))
     assert result.totals == (D("1600.00"), D("1700.00"))
 
@@ -176,13 +201,26 @@ def test_forecast_refuses_a_known_month():
 clients_strategy = st.lists(
     st.builds(
         lambda key, items, actuals, minimum, renews: ClientHistory(
-            key, recurring=items,
+            key,
+            recurring=items,
             actuals={add_months(JAN, -k - 1): v for k, v in enumerate(actuals)},
-            minimum=minimum, start=date(2024, 1, 1), end=date(2025, 6, 30), renews=renews),
+            minimum=minimum,
+            start=date(2024, 1, 1),
+            end=date(2025, 6, 30),
+            renews=renews,
+        ),
         st.integers(),
-        st.lists(st.builds(lambda amount, start, length: Recurring(
-            amount, start, None if length is None else start + timedelta(days=length)),
-            money, days, st.none() | st.integers(0, 400)), max_size=4),
+        st.lists(
+            st.builds(
+                lambda amount, start, length: Recurring(
+                    amount, start, None if length is None else start + timedelta(days=length)
+                ),
+                money,
+                days,
+                st.none() | st.integers(0, 400),
+            ),
+            max_size=4,
+        ),
         st.lists(signed_money, max_size=8),
         money,
         st.booleans(),
@@ -217,8 +255,11 @@ def test_backtest_of_a_flat_history_is_exact(levels, agent_amount):
         recurring = [Recurring(agent_amount, date(2023, 1, 1))]
         actual = max(agent_amount + usage, minimum)
         history = {add_months(JAN, -k): actual for k in range(1, 19)}
-        clients.append(ClientHistory(index, recurring=recurring, actuals=history,
-                                     minimum=minimum, start=date(2023, 1, 1)))
+        clients.append(
+            ClientHistory(
+                index, recurring=recurring, actuals=history, minimum=minimum, start=date(2023, 1, 1)
+            )
+        )
     months = [add_months(JAN, -k) for k in range(6, 0, -1)]
     result = backtest(clients, months)
     if any(row.actual for row in result.months):
@@ -230,8 +271,7 @@ def test_backtest_scores_misses_and_skips_zero_months():
     # a client billed 100 a month, then 200 in the last month: the forecast said 100
     history = {add_months(JAN, -k): D(100) for k in range(2, 12)}
     history[add_months(JAN, -1)] = D(200)
-    clients = [ClientHistory("a", actuals=history),
-               ClientHistory("b", actuals={})]  # never billed
+    clients = [ClientHistory("a", actuals=history), ClientHistory("b", actuals={})]  # never billed
     result = backtest(clients, [add_months(JAN, -2), add_months(JAN, -1)])
     assert [row.forecast for row in result.months] == [D("100.00"), D("100.00")]
     assert [row.error_pct for row in result.months] == [D(0), D(50)]
@@ -263,15 +303,17 @@ def naive_forecast(client, month, as_of, known_only, window=6):
     end = client.effective_end
     if (client.start and client.start > month_end(month)) or (end and end < month):
         return D("0.00")
-    recurring = recurring_for_month(client.recurring, month,
-                                    started_by=month if known_only else None, end=end)
+    recurring = recurring_for_month(
+        client.recurring, month, started_by=month if known_only else None, end=end
+    )
     history = []
     for k in range(window, 0, -1):
         past = add_months(as_of, -k)
         if client.start and past < month_start(client.start):
             continue
-        history.append(client.actuals.get(past, D(0))
-                       - recurring_for_month(client.recurring, past, end=end))
+        history.append(
+            client.actuals.get(past, D(0)) - recurring_for_month(client.recurring, past, end=end)
+        )
     variable = trend(history, horizon=months_between(as_of, month) + 1, window=window)
     minimum = client.minimum * coverage(client.start, end, month)
     return round_money(max(recurring + variable, minimum, D(0)))
@@ -287,8 +329,9 @@ def test_forecast_and_backtest_follow_the_definition(clients, count):
             expected = naive_forecast(client, month, JAN, known_only=False)
             assert abs(result.by_client[client.key][index] - expected) <= D("0.01")
     for row in test.months:
-        expected = sum((naive_forecast(c, row.month, row.month, known_only=True)
-                        for c in clients), D(0))
+        expected = sum(
+            (naive_forecast(c, row.month, row.month, known_only=True) for c in clients), D(0)
+        )
         assert abs(row.forecast - expected) <= D("0.01") * max(len(clients), 1)
     assert backtest(clients, tested) == test
     assert forecast(clients, ahead) == result

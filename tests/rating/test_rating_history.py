@@ -26,7 +26,8 @@ def test_a_change_on_the_first_does_not_price_the_month_before():
     assert value_on(Decimal(120), changes, date(2025, 3, 31)) == Decimal(90)
     assert value_on(Decimal(120), changes, date(2025, 4, 1)) == Decimal(120)
     assert price_pieces(date(2025, 3, 1), date(2025, 3, 31), Decimal(120), changes) == [
-        (date(2025, 3, 1), date(2025, 3, 31), Decimal(90))]
+        (date(2025, 3, 1), date(2025, 3, 31), Decimal(90))
+    ]
 
 
 @settings(max_examples=300, deadline=None, database=None)

@@ -54,23 +54,33 @@ def month_end(month):
 
 
 def cents(value):
-    return Decimal(value.numerator) / Decimal(value.denominator) if isinstance(
-        value, Fraction) else value
+    return (
+        Decimal(value.numerator) / Decimal(value.denominator)
+        if isinstance(value, Fraction)
+        else value
+    )
 
 
 def oracle_round(fraction):
     """Half-up rounding to cents, written independently of the core's round_money."""
-    value = Decimal(fraction.numerator) / Decimal(fraction.denominator) if isinstance(
-        fraction, Fraction) else Decimal(fraction)
+    value = (
+        Decimal(fraction.numerator) / Decimal(fraction.denominator)
+        if isinstance(fraction, Fraction)
+        else Decimal(fraction)
+    )
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # --- DaySet ---------------------------------------------------------------------------------
 
-day_sets = st.lists(
-    st.tuples(st.integers(0, 80), st.integers(0, 15)), max_size=5
-).map(lambda spans: DaySet([(D(2025, 1, 1) + timedelta(days=s),
-                             D(2025, 1, 1) + timedelta(days=s + n)) for s, n in spans]))
+day_sets = st.lists(st.tuples(st.integers(0, 80), st.integers(0, 15)), max_size=5).map(
+    lambda spans: DaySet(
+        [
+            (D(2025, 1, 1) + timedelta(days=s), D(2025, 1, 1) + timedelta(days=s + n))
+            for s, n in spans
+        ]
+    )
+)
 
 
 @settings(max_examples=300, deadline=None, database=None)
@@ -83,7 +93,7 @@ def test_dayset_behaves_like_a_set_of_dates(left, right):
     assert len(left) == len(as_set[0])
     assert bool(left) == bool(as_set[0])
     # canonical: equal sets have equal ranges
-    assert (left == DaySet([(d, d) for d in as_set[0]]))
+    assert left == DaySet([(d, d) for d in as_set[0]])
 
 
 def test_dayset_refuses_a_backward_range():
@@ -93,6 +103,7 @@ def test_dayset_refuses_a_backward_range():
 
 # --- reconcile on hand-computed cases -------------------------------------------------------
 
+
 def _agent_key_dues(start, end, until, agents=3, rate="450", cycle="monthly", **kw):
     return agent_dues([AgentSpan("dep", start, end, agents, Decimal(rate))], cycle, until, **kw)
 
@@ -100,14 +111,17 @@ def _agent_key_dues(start, end, until, agents=3, rate="450", cycle="monthly", **
 def test_manual_invoice_then_run_bills_each_day_once():
     # Manual Invoice for 1-15 November, then the month's run: the run bills 16-30 only
     dues = _agent_key_dues(D(2025, 11, 1), None, D(2025, 11, 30))
-    manual = reconcile(dues, [], window=lambda key, units: units & DaySet.span(
-        D(2025, 11, 1), D(2025, 11, 15)))
+    manual = reconcile(
+        dues, [], window=lambda key, units: units & DaySet.span(D(2025, 11, 1), D(2025, 11, 15))
+    )
     assert [(c.units, c.amount) for c in manual] == [
-        (DaySet.span(D(2025, 11, 1), D(2025, 11, 15)), Decimal("675.00"))]
+        (DaySet.span(D(2025, 11, 1), D(2025, 11, 15)), Decimal("675.00"))
+    ]
     billed = [Billed(c.key, c.units, c.amount) for c in manual]
     run = reconcile(dues, billed)
     assert [(c.units, c.amount, c.reason) for c in run] == [
-        (DaySet.span(D(2025, 11, 16), D(2025, 11, 30)), Decimal("675.00"), NEW)]
+        (DaySet.span(D(2025, 11, 16), D(2025, 11, 30)), Decimal("675.00"), NEW)
+    ]
     billed += [Billed(c.key, c.units, c.amount) for c in run]
     assert reconcile(dues, billed) == []  # a repeated run bills nothing
 
@@ -117,11 +131,13 @@ def test_advance_contract_closed_mid_period_is_credited_its_closing_days_once():
     before = _agent_key_dues(D(2025, 11, 1), None, D(2025, 11, 30), agents=1, rate="300")
     billed = [Billed(c.key, c.units, c.amount) for c in reconcile(before, [])]
     assert billed[0].amount == Decimal("300.00")
-    after = _agent_key_dues(D(2025, 11, 1), None, D(2025, 12, 31), agents=1, rate="300",
-                            contract_end=D(2025, 11, 20))
+    after = _agent_key_dues(
+        D(2025, 11, 1), None, D(2025, 12, 31), agents=1, rate="300", contract_end=D(2025, 11, 20)
+    )
     items = reconcile(after, billed)
     assert [(c.units, c.amount, c.credit, c.reason) for c in items] == [
-        (DaySet.span(D(2025, 11, 21), D(2025, 11, 30)), Decimal("-100.00"), True, REMOVED)]
+        (DaySet.span(D(2025, 11, 21), D(2025, 11, 30)), Decimal("-100.00"), True, REMOVED)
+    ]
     billed += [Billed(c.key, c.units, c.amount, c.credit) for c in items]
     assert reconcile(after, billed) == []
 
@@ -132,7 +148,9 @@ def test_agent_count_changed_back_dated_credits_old_terms_whole():
     new = _agent_key_dues(D(2025, 11, 1), None, D(2025, 11, 30), agents=2)
     items = reconcile(new, billed)
     assert [(c.amount, c.credit, c.reason) for c in items] == [
-        (Decimal("-1350.00"), True, NOT_DUE), (Decimal("900.00"), False, NEW)]
+        (Decimal("-1350.00"), True, NOT_DUE),
+        (Decimal("900.00"), False, NEW),
+    ]
 
 
 def test_late_usage_is_priced_at_the_margin_with_included_units_once():
@@ -146,16 +164,24 @@ def test_late_usage_is_priced_at_the_margin_with_included_units_once():
     dues = usage_dues(late, "monthly", D(2025, 12, 31), price_for=lambda m, p: price)
     second = reconcile(dues, billed)
     assert [(c.amount, c.units, c.reason) for c in second] == [
-        (Decimal("5.00"), frozenset([9]), NEW)]
+        (Decimal("5.00"), frozenset([9]), NEW)
+    ]
 
 
 def test_included_units_apply_once_across_price_slices():
     # an override from the 16th: the tier's 1,000 included units are granted once, not twice
     price = UsagePrice(unit_price=Decimal("0.05"), included_units=Decimal(1000))
-    records = [UsageRecord(1, "tasks", D(2025, 11, 5), Decimal(800)),
-               UsageRecord(2, "tasks", D(2025, 11, 20), Decimal(800), slice="ov")]
-    dues = usage_dues(records, "monthly", D(2025, 11, 30), price_for=lambda m, p: price,
-                      slice_prices={"ov": Decimal("0.04")})
+    records = [
+        UsageRecord(1, "tasks", D(2025, 11, 5), Decimal(800)),
+        UsageRecord(2, "tasks", D(2025, 11, 20), Decimal(800), slice="ov"),
+    ]
+    dues = usage_dues(
+        records,
+        "monthly",
+        D(2025, 11, 30),
+        price_for=lambda m, p: price,
+        slice_prices={"ov": Decimal("0.04")},
+    )
     # 1,000 included go to the earliest 800 and 200 of the later; 600 at the override's 0.04
     assert dues[0].amount == Decimal("24.00")
 
@@ -164,17 +190,33 @@ def test_minimum_true_up_follows_late_usage():
     price = UsagePrice(unit_price=Decimal("1"))
     records = [UsageRecord(1, "tasks", D(2025, 11, 5), Decimal(300))]
     dues = usage_dues(records, "monthly", D(2025, 11, 30), price_for=lambda m, p: price)
-    dues += minimum_dues("c", 1000, dues, "monthly", contract_start=D(2025, 11, 1),
-                         contract_end=None, until=D(2025, 11, 30))
+    dues += minimum_dues(
+        "c",
+        1000,
+        dues,
+        "monthly",
+        contract_start=D(2025, 11, 1),
+        contract_end=None,
+        until=D(2025, 11, 30),
+    )
     billed = [Billed(c.key, c.units, c.amount) for c in reconcile(dues, [])]
     assert sorted(b.amount for b in billed) == [Decimal("300.00"), Decimal("700.00")]
     records.append(UsageRecord(2, "tasks", D(2025, 11, 6), Decimal(200)))
     dues = usage_dues(records, "monthly", D(2025, 12, 31), price_for=lambda m, p: price)
-    dues += minimum_dues("c", 1000, dues, "monthly", contract_start=D(2025, 11, 1),
-                         contract_end=None, until=D(2025, 11, 30))
+    dues += minimum_dues(
+        "c",
+        1000,
+        dues,
+        "monthly",
+        contract_start=D(2025, 11, 1),
+        contract_end=None,
+        until=D(2025, 11, 30),
+    )
     items = reconcile(dues, billed)
     assert sorted((c.amount, c.reason) for c in items) == [
-        (Decimal("-200.00"), "repriced"), (Decimal("200.00"), NEW)]
+        (Decimal("-200.00"), "repriced"),
+        (Decimal("200.00"), NEW),
+    ]
 
 
 def test_coverage_refuses_a_unit_twice_and_a_credit_of_nothing():
@@ -225,8 +267,12 @@ class BillingLedger(RuleBasedStateMachine):
         self.billed_until = [date.min, date.min]  # the latest agent and usage days billable
         self.next_id = 1
 
-    @rule(start=days_of_year, length=st.one_of(st.none(), st.integers(0, 200)),
-          agents=st.integers(1, 5), rate=st.integers(0, len(RATES) - 1))
+    @rule(
+        start=days_of_year,
+        length=st.one_of(st.none(), st.integers(0, 200)),
+        agents=st.integers(1, 5),
+        rate=st.integers(0, len(RATES) - 1),
+    )
     def add_deployment(self, start, length, agents, rate):
         end = None if length is None else start + timedelta(days=length)
         self.deployments[self.next_id] = [start, end, agents, rate]
@@ -284,24 +330,46 @@ class BillingLedger(RuleBasedStateMachine):
         spans = []
         for dep, (start, end, agents, rate) in sorted(self.deployments.items()):
             for piece_start, piece_end, piece_rate in _price_pieces(
-                    start, end, rate, self.price_changes):
+                start, end, rate, self.price_changes
+            ):
                 spans.append(AgentSpan(dep, piece_start, piece_end, agents, RATES[piece_rate]))
         return spans
 
     def _dues(self, agents_until, usage_until):
-        dues = agent_dues(self._spans(), self.cycle, agents_until,
-                          contract_start=self.contract_start, contract_end=self.contract_end)
+        dues = agent_dues(
+            self._spans(),
+            self.cycle,
+            agents_until,
+            contract_start=self.contract_start,
+            contract_end=self.contract_end,
+        )
         records = [
-            UsageRecord(ref, "tasks", day, quantity,
-                        "ov" if self.slice_from and day >= self.slice_from else None)
+            UsageRecord(
+                ref,
+                "tasks",
+                day,
+                quantity,
+                "ov" if self.slice_from and day >= self.slice_from else None,
+            )
             for ref, (day, quantity) in sorted(self.usage.items())
             if day >= self.contract_start and (not self.contract_end or day <= self.contract_end)
         ]
-        dues += usage_dues(records, self.cycle, usage_until, price_for=lambda m, p: USAGE_PRICE,
-                           slice_prices={"ov": SLICE_PRICE})
-        dues += minimum_dues("contract", self.minimum, dues, self.cycle,
-                             contract_start=self.contract_start, contract_end=self.contract_end,
-                             until=usage_until)
+        dues += usage_dues(
+            records,
+            self.cycle,
+            usage_until,
+            price_for=lambda m, p: USAGE_PRICE,
+            slice_prices={"ov": SLICE_PRICE},
+        )
+        dues += minimum_dues(
+            "contract",
+            self.minimum,
+            dues,
+            self.cycle,
+            contract_start=self.contract_start,
+            contract_end=self.contract_end,
+            until=usage_until,
+        )
         return dues
 
     def _billed(self):
@@ -309,8 +377,9 @@ class BillingLedger(RuleBasedStateMachine):
 
     def _post(self, charges):
         if charges:
-            invoice = tuple(Billed(c.key, c.units, c.amount, c.credit, ref=len(self.invoices))
-                            for c in charges)
+            invoice = tuple(
+                Billed(c.key, c.units, c.amount, c.credit, ref=len(self.invoices)) for c in charges
+            )
             coverage(self._billed() + list(invoice))  # what the database refuses
             self.invoices.append(invoice)
             self.snapshots.append(invoice)
@@ -321,13 +390,20 @@ class BillingLedger(RuleBasedStateMachine):
         """A billing run for the period ending at the end of ``month`` (any order, repeats)."""
         agents_until, usage_until = self._horizons(month_end(month))
         self._extend(agents_until, usage_until)
-        self._post(reconcile(self._dues(agents_until, usage_until), self._billed(),
-                             keys=self._keys_until(agents_until, usage_until)))
+        self._post(
+            reconcile(
+                self._dues(agents_until, usage_until),
+                self._billed(),
+                keys=self._keys_until(agents_until, usage_until),
+            )
+        )
         self._check_against_oracle(agents_until, usage_until)
 
     def _extend(self, agents_until, usage_until):
-        self.billed_until = [max(self.billed_until[0], agents_until),
-                             max(self.billed_until[1], usage_until)]
+        self.billed_until = [
+            max(self.billed_until[0], agents_until),
+            max(self.billed_until[1], usage_until),
+        ]
 
     @rule(start=days_of_year, length=st.integers(0, 45))
     def manual_invoice(self, start, length):
@@ -344,8 +420,14 @@ class BillingLedger(RuleBasedStateMachine):
         horizon = _period_end(end, self.cycle)
         self._extend(end, end)
         dues = self._dues(horizon, horizon)
-        self._post(reconcile(dues, self._billed(), window=window,
-                             keys=lambda key: key[0] != "minimum" and key[2] <= end))
+        self._post(
+            reconcile(
+                dues,
+                self._billed(),
+                window=window,
+                keys=lambda key: key[0] != "minimum" and key[2] <= end,
+            )
+        )
 
     @precondition(lambda self: self.invoices)
     @rule(data=st.data())
@@ -353,8 +435,10 @@ class BillingLedger(RuleBasedStateMachine):
         """A full credit note of an invoice (its coverage released), when the database would
         accept it: a unit billed again since cannot be given back twice."""
         index = data.draw(st.integers(0, len(self.invoices) - 1))
-        reversal = [Billed(b.key, b.units, -b.amount, not b.credit, ref=("credit", index))
-                    for b in self.invoices[index]]
+        reversal = [
+            Billed(b.key, b.units, -b.amount, not b.credit, ref=("credit", index))
+            for b in self.invoices[index]
+        ]
         try:
             coverage(self._billed() + reversal)
         except LedgerError:
@@ -384,8 +468,11 @@ class BillingLedger(RuleBasedStateMachine):
     def interrupted_run(self, month):
         """A run that dies before committing leaves nothing behind."""
         agents_until, usage_until = self._horizons(month_end(month))
-        reconcile(self._dues(agents_until, usage_until), self._billed(),
-                  keys=self._keys_until(agents_until, usage_until))
+        reconcile(
+            self._dues(agents_until, usage_until),
+            self._billed(),
+            keys=self._keys_until(agents_until, usage_until),
+        )
 
     # --- invariants ---
     @invariant()
@@ -430,7 +517,8 @@ class BillingLedger(RuleBasedStateMachine):
         expected = self._oracle_amounts(truth_days, usage_until)
         actual = {key: c.amount for key, c in held.items() if c.amount or c.units}
         assert {k: v for k, v in actual.items() if k[0] != "minimum"} == {
-            k: v for k, v in expected.items() if k[0] != "minimum"}
+            k: v for k, v in expected.items() if k[0] != "minimum"
+        }
         # per usage record: billed once, if and only if it is due
         billed_usage = set()
         for key, covered in held.items():
@@ -443,8 +531,9 @@ class BillingLedger(RuleBasedStateMachine):
 
     # --- the oracle: day by day, independent of DaySet, proration and usage pricing code ---
     def _in_contract(self, day):
-        return day >= self.contract_start and (self.contract_end is None
-                                               or day <= self.contract_end)
+        return day >= self.contract_start and (
+            self.contract_end is None or day <= self.contract_end
+        )
 
     def _rate_on(self, base, day):
         rate = base
@@ -472,30 +561,34 @@ class BillingLedger(RuleBasedStateMachine):
         for (dep, day), (agents, rate) in truth_days.items():
             key = ("agents", dep, self._period_start(day), agents, rate, None)
             weights[key] = weights.get(key, Fraction(0)) + Fraction(
-                1, calendar.monthrange(day.year, day.month)[1])
-        amounts = {key: oracle_round(Fraction(key[4]) * key[3] * w)
-                   for key, w in weights.items()}
+                1, calendar.monthrange(day.year, day.month)[1]
+            )
+        amounts = {key: oracle_round(Fraction(key[4]) * key[3] * w) for key, w in weights.items()}
         usage = {}
-        for ref in sorted(self._oracle_usage(usage_until),
-                          key=lambda r: (self.usage[r][0], repr(r))):
+        for ref in sorted(
+            self._oracle_usage(usage_until), key=lambda r: (self.usage[r][0], repr(r))
+        ):
             day, quantity = self.usage[ref]
             usage.setdefault(("usage", "tasks", self._period_start(day)), []).append(
-                (day, quantity))
+                (day, quantity)
+            )
         for key, events in usage.items():
             included = USAGE_PRICE.included_units
             total = Decimal(0)
             for day, quantity in events:
                 take = min(included, quantity)
                 included -= take
-                unit = SLICE_PRICE if self.slice_from and day >= self.slice_from else Decimal(
-                    "0.05")
+                unit = (
+                    SLICE_PRICE if self.slice_from and day >= self.slice_from else Decimal("0.05")
+                )
                 total += (quantity - take) * unit
             amounts[key] = oracle_round(total)
         return {k: v for k, v in amounts.items() if v or k[0] != "minimum"}
 
     def _oracle_usage(self, until):
-        return {ref for ref, (day, _q) in self.usage.items()
-                if day <= until and self._in_contract(day)}
+        return {
+            ref for ref, (day, _q) in self.usage.items() if day <= until and self._in_contract(day)
+        }
 
     def _oracle_minimum(self, amounts, usage_until):
         if not self.minimum:
@@ -517,7 +610,8 @@ class BillingLedger(RuleBasedStateMachine):
                         months += Fraction(1, calendar.monthrange(cursor.year, cursor.month)[1])
                     cursor += timedelta(days=1)
                 gap = oracle_round(Fraction(self.minimum) * months) - by_period.get(
-                    start, Decimal(0))
+                    start, Decimal(0)
+                )
                 if gap > 0:
                     result["minimum", "contract", start] = gap
             day = end + timedelta(days=1)
@@ -560,6 +654,9 @@ def _price_pieces(start, end, rate, changes):
 
 TestBillingLedger = BillingLedger.TestCase
 TestBillingLedger.settings = settings(
-    max_examples=2000, stateful_step_count=20, deadline=None, database=None,
+    max_examples=2000,
+    stateful_step_count=20,
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -50,11 +50,17 @@ def test_block_covers_usage_and_reports_remaining():
 
 
 def test_block_consumed_across_two_periods():
-    jan = rate_client(terms(), [], [usage("u1", 600)], *JAN,
-                      prepaid=[PrepaidBalance("PB1", "tasks", D(1000))])
+    jan = rate_client(
+        terms(), [], [usage("u1", 600)], *JAN, prepaid=[PrepaidBalance("PB1", "tasks", D(1000))]
+    )
     left = lines_of(jan, "prepaid")[0].description_data["remaining"]
-    feb = rate_client(terms(), [], [usage("u2", 700, date(2025, 2, 10))], *FEB,
-                      prepaid=[PrepaidBalance("PB1", "tasks", left)])
+    feb = rate_client(
+        terms(),
+        [],
+        [usage("u2", 700, date(2025, 2, 10))],
+        *FEB,
+        prepaid=[PrepaidBalance("PB1", "tasks", left)],
+    )
     (prepaid,) = lines_of(feb, "prepaid")
     (charged,) = lines_of(feb, "usage")
     assert prepaid.quantity == D(400) and prepaid.description_data["remaining"] == 0
@@ -65,10 +71,16 @@ def test_block_consumed_across_two_periods():
 def test_included_units_go_first_and_expired_block_does_not_cover():
     valid = PrepaidBalance("PB-new", "hours", D(10), start=date(2025, 1, 10))
     expired = PrepaidBalance("PB-old", "hours", D(10), end=date(2025, 1, 5))
-    rating = rate_client(terms(), [], [
-        usage("early", 3, date(2025, 1, 2), "hours"),   # 2 included, 1 with the old block
-        usage("late", 12, date(2025, 1, 20), "hours"),  # 10 from the new block, 2 charged
-    ], *JAN, prepaid=[valid, expired])
+    rating = rate_client(
+        terms(),
+        [],
+        [
+            usage("early", 3, date(2025, 1, 2), "hours"),  # 2 included, 1 with the old block
+            usage("late", 12, date(2025, 1, 20), "hours"),  # 10 from the new block, 2 charged
+        ],
+        *JAN,
+        prepaid=[valid, expired],
+    )
     used = {line.key[1]: line.quantity for line in lines_of(rating, "prepaid")}
     assert used == {"PB-old": D(1), "PB-new": D(10)}
     (charged,) = lines_of(rating, "usage")
@@ -79,16 +91,22 @@ def test_included_units_go_first_and_expired_block_does_not_cover():
 def test_earliest_expiry_first_and_correction_returns_units():
     soon = PrepaidBalance("soon", "tasks", D(100), end=date(2025, 3, 31))
     later = PrepaidBalance("later", "tasks", D(100), end=date(2025, 12, 31))
-    rating = rate_client(terms(), [], [usage("a", 150), usage("fix", -80)], *JAN,
-                         prepaid=[later, soon])
+    rating = rate_client(
+        terms(), [], [usage("a", 150), usage("fix", -80)], *JAN, prepaid=[later, soon]
+    )
     used = {line.key[1]: line.quantity for line in lines_of(rating, "prepaid")}
     assert used == {"soon": D(70)}, "the correction gives back the units last taken"
     assert rating.total == 0
 
 
 def test_graduated_remainder_and_other_metric_untouched():
-    rating = rate_client(terms(), [], [usage("c", 1500, metric="calls"), usage("t", 10)], *JAN,
-                         prepaid=[PrepaidBalance("PB", "calls", D(200))])
+    rating = rate_client(
+        terms(),
+        [],
+        [usage("c", 1500, metric="calls"), usage("t", 10)],
+        *JAN,
+        prepaid=[PrepaidBalance("PB", "calls", D(200))],
+    )
     charged = {line.key: line.amount for line in lines_of(rating, "usage")}
     assert charged == {"calls": D("115.00"), "tasks": D("1.00")}  # 1300: 1000x0.10 + 300x0.05
 

@@ -33,12 +33,26 @@ def _load():
 
 sheet = _load()
 
-DANGEROUS = ['=HYPERLINK("http://x","y")', "+1+1", "@SUM(A1)", "-2+3", "\tx", "\rx",
-             "=1+2\";=1+2", "-", "=cmd|' /C calc'!A0"]
-HARMLESS = ["Acme Ltd", "a=b", " x", "1+1", "", "Mid-month, \"Ltd\"", "'quoted"]
+DANGEROUS = [
+    '=HYPERLINK("http://x","y")',
+    "+1+1",
+    "@SUM(A1)",
+    "-2+3",
+    "\tx",
+    "\rx",
+    '=1+2";=1+2',
+    "-",
+    "=cmd|' /C calc'!A0",
+]
+HARMLESS = ["Acme Ltd", "a=b", " x", "1+1", "", 'Mid-month, "Ltd"', "'quoted"]
 # texts openpyxl can store (it refuses other control characters)
-texts = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="".join(
-    chr(c) for c in range(32) if chr(c) not in "\t\n\r")), max_size=40)
+texts = st.text(
+    st.characters(
+        blacklist_categories=("Cs",),
+        blacklist_characters="".join(chr(c) for c in range(32) if chr(c) not in "\t\n\r"),
+    ),
+    max_size=40,
+)
 
 
 def test_module_imports_nothing_from_odoo():
@@ -115,7 +129,7 @@ def test_xlsx_row_writes_text_cells_numbers_and_our_formulas(write_only):
             assert cell.value is None
         else:
             assert (cell.data_type, cell.value) == ("n", value)
-    assert all(cell.quotePrefix for cell in first[:len(DANGEROUS) + 1])
+    assert all(cell.quotePrefix for cell in first[: len(DANGEROUS) + 1])
     assert not first[len(DANGEROUS) + 1].quotePrefix, "an ordinary text keeps its style"
     assert (second[0].data_type, second[0].value) == ("f", "=SUM(A1:B1)")
 
@@ -136,7 +150,11 @@ def test_xlsx_protect_keeps_the_cell_style():
     worksheet.append([sheet.xlsx_protect(cell)])
     (read,) = next(_reopen(book).iter_rows())
     assert (read.data_type, read.value, read.font.b, read.quotePrefix) == (
-        "s", "=label", True, True)
+        "s",
+        "=label",
+        True,
+        True,
+    )
 
 
 @given(texts)
