@@ -51,6 +51,11 @@ refs = [[d.partner_id.agent_billing_ref, d.product_id.default_code] for d in dep
 env.cr.commit()
 print("BENCH" + json.dumps({"key": key, "refs": refs}))
 """
+    return odoo_shell(db, code)
+
+
+def odoo_shell(db, code):
+    """Run ``code`` in ``odoo shell`` on ``db``; the JSON it prints after "BENCH"."""
     out = subprocess.run(
         [
             PY,

@@ -9,7 +9,6 @@ has finished the run.
     billing_run_queue_invoices_per_s   draft invoices per second, from the split to the end
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 import odoo_env  # noqa: E402
-from bench_ingest import free_port  # noqa: E402
+from bench_ingest import free_port, odoo_shell  # noqa: E402
 
 PY = sys.executable
 
@@ -37,28 +36,6 @@ handed = run._bill_batches(commit=True)
 env.cr.commit()
 print("BENCH" + json.dumps({"run": run.id, "started": started, "jobs": handed}))
 """
-
-
-def _shell(db, code):
-    out = subprocess.run(
-        [
-            PY,
-            "-m",
-            "odoo",
-            "shell",
-            "-d",
-            db,
-            f"--addons-path={odoo_env.addons_path()}",
-            "--no-http",
-            "--log-level=warn",
-        ],
-        input=code,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("BENCH"))
-    return json.loads(line[5:])
 
 
 def _psql(db, sql):
@@ -117,7 +94,7 @@ def run(db, timeout=1800):
     )
     try:
         time.sleep(3)  # the job runner connects to the database and listens
-        started = _shell(db, ENQUEUE)
+        started = odoo_shell(db, ENQUEUE)
         if not started["jobs"]:
             raise SystemExit("the run was not split into jobs")
         deadline = time.time() + timeout

@@ -252,6 +252,9 @@ class AgentBillingContract(models.Model):
                 ]
                 if contract.date_end:
                     domain.append(("date_start", "<=", contract.date_end))
+                # sudo: the rule holds whoever may read the other contract (same company and
+                # client, which the user writing this one works with); only its reference is
+                # named
                 other = self.sudo().search(domain, limit=1, order="date_start, id")
                 if other:
                     raise ValidationError(

@@ -306,8 +306,3 @@ def reconcile(due: Iterable[Due], billed: Iterable[Billed], window=None, keys=No
             charges.append(Charge(key, added, difference, False, REPRICED, item))
     charges.sort(key=lambda charge: not charge.credit)  # stable: key order kept
     return charges
-
-
-def net_billed(billed: Iterable[Billed]):
-    """{key: net amount} of billed items (a convenience for callers and tests)."""
-    return {key: held.amount for key, held in coverage(billed).items()}

@@ -1,8 +1,9 @@
 from contextlib import contextmanager
 from datetime import date
 
-from odoo import Command
-from odoo.tests import tagged  # noqa: F401  (re-exported for the test modules)
+from odoo import SUPERUSER_ID, Command, api
+from odoo.sql_db import db_connect
+from odoo.tests import get_db_name, tagged  # noqa: F401  (tagged: re-exported)
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mail.tests.common import mail_new_test_user  # noqa: F401
@@ -144,3 +145,15 @@ class AgentBillingCommon(AccountTestInvoicingCommon):
                 "deployment_id": deployment.id if deployment else False,
             }
         )
+
+
+@contextmanager
+def independent_env():
+    """A superuser environment on a cursor of its own (a second, real transaction beside the
+    test's), rolled back and closed at the end: commit explicitly what must be seen."""
+    cr = db_connect(get_db_name()).cursor()
+    try:
+        yield api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+    finally:
+        cr.rollback()
+        cr.close()

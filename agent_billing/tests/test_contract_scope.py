@@ -3,19 +3,16 @@ live contract; an overlapping one is refused with a message naming both, also be
 transactions (the database's exclusion constraint)."""
 
 import uuid
-from contextlib import contextmanager
 from datetime import date
 
 import psycopg2
 from psycopg2 import errors as pg_errors
 
-from odoo import SUPERUSER_ID, api
 from odoo.exceptions import ValidationError
-from odoo.sql_db import db_connect
-from odoo.tests import TransactionCase, get_db_name
+from odoo.tests import TransactionCase
 from odoo.tools import mute_logger
 
-from .common import AgentBillingCommon, tagged
+from .common import AgentBillingCommon, independent_env, tagged
 
 
 @tagged("post_install", "-at_install")
@@ -74,14 +71,8 @@ class TestContractScopeConcurrency(TransactionCase):
     """Two transactions each activate a contract of the same client and scope: neither sees the
     other's, so the ORM check passes twice; the database refuses the second."""
 
-    @contextmanager
     def _env(self):
-        cr = db_connect(get_db_name()).cursor()
-        try:
-            yield api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-        finally:
-            cr.rollback()
-            cr.close()
+        return independent_env()
 
     def setUp(self):
         super().setUp()

@@ -4,17 +4,14 @@ by hand (Support Agent 100.00 and Sales Agent 300.00 per agent per month, catalo
 
 import importlib.util
 import uuid
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
-from odoo.sql_db import db_connect
-from odoo.tests import TransactionCase, get_db_name
+from odoo.tests import TransactionCase
 from odoo.tools import mute_logger
 
-from .common import AgentBillingCommon, tagged
+from .common import AgentBillingCommon, independent_env, tagged
 
 
 def _month(year, month):
@@ -203,14 +200,8 @@ class TestEngineLedger(AgentBillingCommon):
 class TestEngineLedgerConcurrency(TransactionCase):
     """A manual invoice racing a billing run for the same contract, in two transactions."""
 
-    @contextmanager
     def _env(self):
-        cr = db_connect(get_db_name()).cursor()
-        try:
-            yield api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-        finally:
-            cr.rollback()
-            cr.close()
+        return independent_env()
 
     def setUp(self):
         super().setUp()
